@@ -1,0 +1,64 @@
+"""Settings: one pydantic-settings class, read from SOCAP_* environment variables and ``.env``.
+
+Validated once at start-up; a bad value fails fast with the variable's name.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from socap.clock import Clock, parse_clock
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOCAP_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./var/socap.db"
+    queue_url: str = "sqlite:///./var/queue.db"
+    clock: str = "system"
+
+    x_api_base_url: str = "https://api.x.com/2"
+    x_bearer_token: SecretStr | None = None
+    x_timeout_seconds: float = Field(10.0, gt=0)
+    x_max_retries: int = Field(3, ge=0, le=10)
+    x_retweets_source: Literal["retweets", "retweeted_by"] = "retweets"
+
+    poll_interval_minutes: int = Field(30, ge=1)
+    default_alert_spacing_minutes: int = Field(20, ge=0)
+    reconcile_interval_hours: float = Field(24.0, gt=0)
+    notify_default_urls: list[str] = Field(default_factory=list)
+
+    secret_key: SecretStr = SecretStr("dev-insecure-change-me")
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(8000, ge=1, le=65535)
+
+    @field_validator("clock")
+    @classmethod
+    def _clock_parses(cls, value: str) -> str:
+        parse_clock(value)
+        return value
+
+    @field_validator("database_url", "queue_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql", "postgres:", "redis:", "rediss:")):
+            raise ValueError(f"unsupported URL scheme in {value!r}: use sqlite:///, postgresql:// or redis://")
+        return value
+
+    @model_validator(mode="after")
+    def _spacing_below_interval(self) -> Settings:
+        if self.default_alert_spacing_minutes >= self.poll_interval_minutes:
+            raise ValueError("default_alert_spacing_minutes must be shorter than poll_interval_minutes")
+        return self
+
+    def make_clock(self) -> Clock:
+        return parse_clock(self.clock)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

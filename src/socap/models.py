@@ -1,0 +1,13 @@
+"""Imports every domain's tables so that Base.metadata is complete (Alembic and tests use it)."""
+
+from socap.alerts.models import Alert, AlertDelivery
+from socap.auth.models import ApiToken, User, Workspace
+from socap.campaigns.models import Campaign, CampaignTweet
+from socap.db import Base
+from socap.importance.models import Account, Follow, ImportantAccount
+from socap.monitoring.models import Engagement, MetricSnapshot, PollJob, Run
+
+__all__ = [
+    "Account", "Alert", "AlertDelivery", "ApiToken", "Base", "Campaign", "CampaignTweet", "Engagement",
+    "Follow", "ImportantAccount", "MetricSnapshot", "PollJob", "Run", "User", "Workspace",
+]

@@ -1,0 +1,118 @@
+"""What polling records: jobs, runs, engagements and metric snapshots."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from socap.db import Base, UTCDateTime
+
+JOB_KINDS = ("metrics", "retweets", "replies", "quotes")
+ENGAGEMENT_ACTIONS = ("retweet", "reply", "quote")
+
+
+class PollJob(Base):
+    __tablename__ = "poll_job"
+    __table_args__ = (
+        UniqueConstraint("campaign_tweet_id", "kind"),
+        CheckConstraint("kind IN ('metrics','retweets','replies','quotes')", name="kind"),
+        Index("ix_poll_job_due", "next_run_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    campaign_tweet_id: Mapped[int] = mapped_column(ForeignKey("campaign_tweet.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    # NULL: an engagement job waiting for its post's next metrics poll to decide (count gating)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # newest source id ingested by a finished pass: delta runs page until they reach it
+    watermark: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # resumable backfill: the next page token, and the newest id seen when the backfill began
+    backfill_cursor: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    backfill_newest: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    backfill_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the post's counter (retweet/reply/quote count) when this job last succeeded: count gating
+    last_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_reconcile_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Run(Base):
+    """One poll cycle of a campaign."""
+
+    __tablename__ = "run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    calls_by_endpoint: Mapped[dict] = mapped_column(JSON, default=dict)
+    billable_posts: Mapped[int] = mapped_column(Integer, default=0)
+    billable_users: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[Decimal] = mapped_column(Numeric(12, 4), default=Decimal("0"))
+    new_engagements: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    error_summary: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Engagement(Base):
+    __tablename__ = "engagement"
+    __table_args__ = (
+        UniqueConstraint("campaign_tweet_id", "action", "source_tweet_id"),
+        CheckConstraint("action IN ('retweet','reply','quote')", name="action"),
+        Index("ix_engagement_campaign_engaged", "campaign_id", "engaged_at"),
+        Index("ix_engagement_campaign_account", "campaign_id", "account_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    campaign_tweet_id: Mapped[int] = mapped_column(ForeignKey("campaign_tweet.id", ondelete="CASCADE"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    action: Mapped[str] = mapped_column(String(8))
+    # the retweet / reply / quote post itself; several replies by one account are several rows
+    source_tweet_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text, default="")
+    engaged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id", ondelete="SET NULL"), nullable=True)
+
+
+class MetricSnapshot(Base):
+    """Append-only: one row per post per metrics poll; the first is the baseline."""
+
+    __tablename__ = "metric_snapshot"
+    __table_args__ = (Index("ix_metric_snapshot_tweet_taken", "campaign_tweet_id", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    campaign_tweet_id: Mapped[int] = mapped_column(ForeignKey("campaign_tweet.id", ondelete="CASCADE"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id", ondelete="SET NULL"), nullable=True)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    like_count: Mapped[int] = mapped_column(Integer, default=0)
+    retweet_count: Mapped[int] = mapped_column(Integer, default=0)
+    reply_count: Mapped[int] = mapped_column(Integer, default=0)
+    quote_count: Mapped[int] = mapped_column(Integer, default=0)
+    impression_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    bookmark_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,113 @@
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select, text
+
+from socap import migrations
+from socap.auth.models import Workspace
+from socap.db import Database, dedupe_rows, upsert
+from socap.importance.models import Account
+from socap.models import Base
+
+NOW = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+
+
+def _account(i, name="user"):
+    return {"id": i, "username": f"{name}{i}", "name": name, "bio": "", "refreshed_at": NOW}
+
+
+def test_migrated_schema_matches_the_models(database):
+    with database.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == []
+    assert migrations.current(database.url) is not None
+
+
+def test_migrations_downgrade_and_upgrade_again(database_url):
+    migrations.downgrade(database_url, "base")
+    assert migrations.current(database_url) is None
+    migrations.upgrade(database_url)
+    assert migrations.current(database_url) == "0001"
+
+
+def test_datetimes_come_back_aware_utc(database):
+    eastern = timezone(timedelta(hours=-5))
+    with database.write() as s:
+        s.add(Workspace(name="w", created_at=datetime(2025, 1, 6, 4, 0, tzinfo=eastern)))
+    with database.session() as s:
+        created = s.scalar(select(Workspace.created_at))
+    assert created == NOW and created.utcoffset() == timedelta(0)
+
+
+def test_upsert_inserts_updates_and_returns_only_touched_rows(database):
+    with database.write() as s:
+        inserted = upsert(s, Account, [_account(1), _account(2)], index_elements=["id"],
+                          returning=[Account.id])
+        assert sorted(r.id for r in inserted) == [1, 2]
+        again = upsert(s, Account, [_account(2), _account(3)], index_elements=["id"], returning=[Account.id])
+        # DO NOTHING: only the really new row comes back
+        assert [r.id for r in again] == [3]
+        upsert(s, Account, [_account(1, "renamed")], index_elements=["id"],
+               update_columns=["username", "name"])
+    with database.session() as s:
+        assert s.scalar(select(func.count()).select_from(Account)) == 3
+        assert s.get(Account, 1).username == "renamed1"
+
+
+def test_upsert_deduplicates_a_batch_touching_one_row_twice(database):
+    rows = [_account(7, "first"), _account(7, "second")]
+    with database.write() as s:
+        upsert(s, Account, rows, index_elements=["id"], update_columns=["username"], batch_size=10)
+    with database.session() as s:
+        assert s.get(Account, 7).username == "second7"
+    assert dedupe_rows(rows, ["id"]) == [rows[1]]
+
+
+def test_write_session_rolls_back_on_error(database):
+    with pytest.raises(RuntimeError), database.write() as s:
+        s.add(Workspace(name="doomed", created_at=NOW))
+        s.flush()
+        raise RuntimeError("boom")
+    with database.session() as s:
+        assert s.scalar(select(func.count()).select_from(Workspace)) == 0
+
+
+def test_sqlite_pragmas(database):
+    if database.dialect != "sqlite":
+        pytest.skip("SQLite only")
+    with database.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_concurrent_writers_never_lose_an_increment(database_url):
+    """Read-modify-write from several threads: BEGIN IMMEDIATE (SQLite) / row lock (PostgreSQL)."""
+    db = Database(database_url)
+    with db.write() as s:
+        s.add(Workspace(name="counter", created_at=NOW))
+    errors: list[Exception] = []
+    lock_clause = "" if db.dialect == "sqlite" else " FOR UPDATE"
+
+    def bump(times: int) -> None:
+        try:
+            for _ in range(times):
+                with db.write() as s:
+                    name = s.execute(text(f"SELECT name FROM workspace WHERE id = 1{lock_clause}")).scalar()
+                    n = int(name.removeprefix("counter") or 0)
+                    s.execute(text("UPDATE workspace SET name = :n WHERE id = 1"), {"n": f"counter{n + 1}"})
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=bump, args=(25,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with db.session() as s:
+        assert s.scalar(select(Workspace.name)) == "counter100"
+    db.dispose()
