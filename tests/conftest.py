@@ -66,3 +66,53 @@ def database(database_url):
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(datetime(2025, 1, 6, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def start_simulator():
+    """``start_simulator(world_or_scenario, clock=None, faults=None)`` → a running SimulatorServer
+    (real HTTP on a free port) sharing ``clock``; stopped at the end of the test."""
+    from socap.simulator import SimulatorServer, create_app
+
+    servers = []
+
+    def start(world, *, clock=None, faults=None):
+        if isinstance(world, str):
+            from socap.simulator import load_scenario
+
+            world = load_scenario(world).build_world()
+        elif hasattr(world, "build_world"):
+            world = world.build_world()
+        clock = clock or ManualClock(world.start)
+        server = SimulatorServer(create_app(world, clock, faults=faults)).start()
+        server.clock = clock
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def make_runtime(database_url):
+    """``make_runtime(server, **settings)`` → a Runtime on the test database talking to ``server``."""
+    from socap.config import Settings
+    from socap.runtime import Runtime
+
+    made = []
+
+    def make(server=None, *, clock=None, **overrides):
+        values = {"database_url": database_url, "x_max_retries": 1, "x_timeout_seconds": 5}
+        if server is not None:
+            values["x_api_base_url"] = server.api_base
+        values.update(overrides)
+        runtime = Runtime(Settings(_env_file=None, **values), clock=clock or getattr(server, "clock", None),
+                          auto_migrate=False)
+        made.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in made:
+        if "db" in runtime.__dict__:
+            runtime.db.dispose()

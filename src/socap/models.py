@@ -5,9 +5,11 @@ from socap.auth.models import ApiToken, User, Workspace
 from socap.campaigns.models import Campaign, CampaignTweet
 from socap.db import Base
 from socap.importance.models import Account, Follow, ImportantAccount
-from socap.monitoring.models import Engagement, MetricSnapshot, PollJob, Run
+from socap.monitoring.models import AppState, Engagement, MetricSnapshot, PollJob, Run
+from socap.x.models import BilledItem, RateBudget
 
 __all__ = [
-    "Account", "Alert", "AlertDelivery", "ApiToken", "Base", "Campaign", "CampaignTweet", "Engagement",
-    "Follow", "ImportantAccount", "MetricSnapshot", "PollJob", "Run", "User", "Workspace",
+    "Account", "Alert", "AlertDelivery", "ApiToken", "AppState", "Base", "BilledItem", "Campaign",
+    "CampaignTweet", "Engagement", "Follow", "ImportantAccount", "MetricSnapshot", "PollJob", "RateBudget", "Run",
+    "User", "Workspace",
 ]

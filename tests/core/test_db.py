@@ -30,7 +30,7 @@ def test_migrations_downgrade_and_upgrade_again(database_url):
     migrations.downgrade(database_url, "base")
     assert migrations.current(database_url) is None
     migrations.upgrade(database_url)
-    assert migrations.current(database_url) == "0001"
+    assert migrations.current(database_url) == "0002"
 
 
 def test_datetimes_come_back_aware_utc(database):

@@ -116,3 +116,13 @@ class MetricSnapshot(Base):
     quote_count: Mapped[int] = mapped_column(Integer, default=0)
     impression_count: Mapped[int] = mapped_column(BigInteger, default=0)
     bookmark_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AppState(Base):
+    """Small app-wide facts, e.g. polling paused because X's usage cap or credits ran out."""
+
+    __tablename__ = "app_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

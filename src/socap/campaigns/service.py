@@ -1,0 +1,287 @@
+"""Campaigns: validate, resolve posts on X, create with their poll jobs, pause / resume / add posts.
+
+Network work (resolving posts) happens in :func:`plan_campaign` / :func:`resolve_posts`, outside any
+database transaction; :func:`create_campaign` then writes everything in one transaction, so a failure
+anywhere writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from socap.campaigns.models import TWEET_CATEGORIES, Campaign, CampaignTweet
+from socap.campaigns.schemas import (
+    CampaignInput,
+    CampaignOut,
+    CampaignPlan,
+    MissingPost,
+    PostOut,
+    PostRef,
+    ResolvedPost,
+)
+from socap.campaigns.urls import InvalidTweetURL, parse_tweet_id, tweet_url
+from socap.clock import Clock, ensure_utc
+from socap.monitoring.models import JOB_KINDS, PollJob
+from socap.x import XClient
+
+LOOKUP_BATCH = 100  # GET /2/tweets takes at most 100 ids
+
+
+class CampaignError(Exception):
+    """Base for refusals the user can act on; ``str()`` is the message to show."""
+
+
+class CampaignValidationError(CampaignError):
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        lines = [f"{name}: {msg}" for name, msgs in errors.items() for msg in msgs]
+        super().__init__("invalid campaign:\n  " + "\n  ".join(lines))
+
+
+class PostsUnavailable(CampaignError):
+    def __init__(self, missing: Sequence[MissingPost]):
+        self.missing = list(missing)
+        lines = [f"{m.url} ({m.category}): {m.reason}" for m in self.missing]
+        super().__init__(
+            f"{len(self.missing)} post(s) could not be resolved on X; nothing was created "
+            "(pass --allow-missing to create the campaign without them):\n  " + "\n  ".join(lines))
+
+
+class CampaignNotFound(CampaignError):
+    def __init__(self, campaign_id: int | str):
+        super().__init__(f"no campaign {campaign_id!r}")
+
+
+# ---------------------------------------------------------------- validation
+
+def _window(data: CampaignInput, now: datetime, errors: dict[str, list[str]]) -> tuple[datetime, datetime]:
+    starts_at = ensure_utc(data.starts_at) if data.starts_at else now
+    if data.ends_at is not None and data.days is not None:
+        errors.setdefault("days", []).append("give either days or an end time, not both")
+    if data.ends_at is not None:
+        ends_at = ensure_utc(data.ends_at)
+    elif data.days is not None:
+        if data.days <= 0:
+            errors.setdefault("days", []).append(f"the window must be longer than 0 days (got {data.days:g})")
+            return starts_at, starts_at
+        ends_at = starts_at + timedelta(days=data.days)
+    else:
+        errors.setdefault("days", []).append("give a monitoring window: days, or an end time")
+        return starts_at, starts_at
+    if ends_at <= starts_at:
+        errors.setdefault("ends_at", []).append("the window must end after it starts")
+    return starts_at, ends_at
+
+
+def parse_post_refs(data: CampaignInput, errors: dict[str, list[str]],
+                    warnings: list[str]) -> list[PostRef]:
+    """Parse every URL of every category; duplicates collapse onto their first occurrence."""
+    refs: list[PostRef] = []
+    first_seen: dict[str, PostRef] = {}
+    for category in TWEET_CATEGORIES:
+        for raw in getattr(data, category):
+            if not raw.strip():
+                continue
+            try:
+                tweet_id = parse_tweet_id(raw)
+            except InvalidTweetURL as exc:
+                errors.setdefault(category, []).append(str(exc))
+                continue
+            earlier = first_seen.get(tweet_id)
+            if earlier is not None:
+                where = earlier.category if earlier.category == category \
+                    else f"{earlier.category} and {category}"
+                warnings.append(f"post {tweet_id} is listed more than once ({where}); "
+                                f"tracked once, as {earlier.category}")
+                continue
+            ref = PostRef(tweet_id=tweet_id, category=category, url=raw.strip())
+            first_seen[tweet_id] = ref
+            refs.append(ref)
+    return refs
+
+
+def validate_input(data: CampaignInput, *, now: datetime,
+                   require_posts: bool = True) -> tuple[list[PostRef], datetime, datetime, list[str]]:
+    """Check everything that needs no network; raise CampaignValidationError listing every problem."""
+    errors: dict[str, list[str]] = {}
+    warnings: list[str] = []
+    if not data.name.strip():
+        errors.setdefault("name", []).append("a campaign needs a name")
+    elif len(data.name) > 200:
+        errors.setdefault("name", []).append("names are at most 200 characters")
+    refs = parse_post_refs(data, errors, warnings)
+    if require_posts and not refs and not any(k in errors for k in TWEET_CATEGORIES):
+        errors.setdefault("main", []).append("add at least one post URL (main, influencer or investor)")
+    starts_at, ends_at = _window(data, now, errors)
+    if data.threshold < 0:
+        errors.setdefault("threshold", []).append(f"the alert threshold cannot be negative (got {data.threshold})")
+    if data.poll_interval_minutes < 1:
+        errors.setdefault("poll_interval_minutes", []).append("the poll interval is at least 1 minute")
+    if data.spacing_minutes < 0:
+        errors.setdefault("spacing_minutes", []).append("alert spacing cannot be negative")
+    elif data.spacing_minutes >= data.poll_interval_minutes:
+        errors.setdefault("spacing_minutes", []).append(
+            f"alert spacing ({data.spacing_minutes} min) must be shorter than the poll interval "
+            f"({data.poll_interval_minutes} min), so each batch of alerts is out before the next run")
+    if errors:
+        raise CampaignValidationError(errors)
+    return refs, starts_at, ends_at, warnings
+
+
+# ---------------------------------------------------------------- resolving posts on X
+
+def resolve_posts(client: XClient, refs: Sequence[PostRef]) -> tuple[list[ResolvedPost], list[MissingPost], int]:
+    """Look posts up 100 ids per call. Returns (resolved, missing, calls made)."""
+    resolved: list[ResolvedPost] = []
+    missing: list[MissingPost] = []
+    calls = 0
+    for start in range(0, len(refs), LOOKUP_BATCH):
+        batch = refs[start:start + LOOKUP_BATCH]
+        page = client.get_tweets([r.tweet_id for r in batch])
+        calls += 1
+        tweets = {t.id: t for t in page.data}
+        users = {u.id: u for u in page.includes.users}
+        problems = {p.resource_id or p.value: p for p in page.errors}
+        for ref in batch:
+            tweet = tweets.get(ref.tweet_id)
+            if tweet is None:
+                problem = problems.get(ref.tweet_id)
+                reason = problem.reason if problem else "not returned by X"
+                missing.append(MissingPost(ref.tweet_id, ref.category, ref.url, reason))
+                continue
+            author = users.get(tweet.author_id or "")
+            username = author.username if author else None
+            resolved.append(ResolvedPost(
+                tweet_id=ref.tweet_id, category=ref.category, url=tweet_url(ref.tweet_id, username),
+                author_id=tweet.author_id, author_username=username, text=tweet.text,
+                conversation_id=tweet.conversation_id, created_at=tweet.created_at))
+    return resolved, missing, calls
+
+
+def plan_campaign(data: CampaignInput, *, client: XClient, clock: Clock) -> CampaignPlan:
+    refs, starts_at, ends_at, warnings = validate_input(data, now=clock.now())
+    resolved, missing, calls = resolve_posts(client, refs)
+    if missing and not data.allow_missing:
+        raise PostsUnavailable(missing)
+    if not resolved:
+        raise PostsUnavailable(missing)
+    for m in missing:
+        warnings.append(f"skipped {m.url} ({m.category}): {m.reason}")
+    return CampaignPlan(input=data, starts_at=starts_at, ends_at=ends_at, posts=resolved,
+                        missing=missing, warnings=warnings, lookup_calls=calls)
+
+
+# ---------------------------------------------------------------- writing
+
+def _add_posts(session: Session, campaign: Campaign, posts: Iterable[ResolvedPost], *, now: datetime) -> int:
+    """Insert posts and their four poll jobs; returns the number of jobs created."""
+    jobs = 0
+    first_run = max(now, campaign.starts_at)
+    for post in posts:
+        row = CampaignTweet(
+            campaign_id=campaign.id, tweet_id=int(post.tweet_id), url=post.url, category=post.category,
+            author_id=int(post.author_id) if post.author_id else None, author_username=post.author_username,
+            text=post.text, conversation_id=int(post.conversation_id) if post.conversation_id else None,
+            tweet_created_at=post.created_at, added_at=now)
+        session.add(row)
+        session.flush()
+        for kind in JOB_KINDS:
+            session.add(PollJob(campaign_id=campaign.id, campaign_tweet_id=row.id, kind=kind,
+                                next_run_at=first_run, backfill_done=(kind == "metrics")))
+            jobs += 1
+    session.flush()
+    return jobs
+
+
+def create_campaign(session: Session, plan: CampaignPlan, *, workspace_id: int, clock: Clock) -> Campaign:
+    now = clock.now()
+    data = plan.input
+    campaign = Campaign(
+        workspace_id=workspace_id, name=data.name.strip(),
+        status="scheduled" if plan.starts_at > now else "active",
+        starts_at=plan.starts_at, ends_at=plan.ends_at, alert_threshold=data.threshold,
+        alert_spacing_minutes=data.spacing_minutes, poll_interval_minutes=data.poll_interval_minutes,
+        notify_urls=list(data.notify_urls), data_version=0, created_at=now)
+    session.add(campaign)
+    session.flush()
+    _add_posts(session, campaign, plan.posts, now=now)
+    return campaign
+
+
+def add_posts(session: Session, campaign: Campaign, posts: Sequence[ResolvedPost], *, clock: Clock) -> list[str]:
+    """Add resolved posts to an existing campaign; posts it already tracks are skipped with a warning."""
+    tracked = set(session.scalars(select(CampaignTweet.tweet_id)
+                                  .where(CampaignTweet.campaign_id == campaign.id)))
+    fresh, warnings = [], []
+    for post in posts:
+        if int(post.tweet_id) in tracked:
+            warnings.append(f"post {post.tweet_id} is already tracked by this campaign; skipped")
+        else:
+            fresh.append(post)
+    _add_posts(session, campaign, fresh, now=clock.now())
+    campaign.data_version += 1
+    return warnings
+
+
+# ---------------------------------------------------------------- reading and state changes
+
+def get(session: Session, *, campaign_id: int, workspace_id: int | None = None) -> Campaign:
+    query = select(Campaign).where(Campaign.id == campaign_id).options(selectinload(Campaign.tweets))
+    if workspace_id is not None:
+        query = query.where(Campaign.workspace_id == workspace_id)
+    campaign = session.scalar(query)
+    if campaign is None:
+        raise CampaignNotFound(campaign_id)
+    return campaign
+
+
+def list_campaigns(session: Session, *, workspace_id: int | None = None) -> list[Campaign]:
+    query = select(Campaign).options(selectinload(Campaign.tweets)).order_by(Campaign.id)
+    if workspace_id is not None:
+        query = query.where(Campaign.workspace_id == workspace_id)
+    return list(session.scalars(query))
+
+
+def job_count(session: Session, *, campaign_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(PollJob).where(PollJob.campaign_id == campaign_id))
+
+
+def pause(session: Session, *, campaign: Campaign, clock: Clock) -> None:
+    if campaign.status == "completed":
+        raise CampaignError(f"campaign {campaign.id} is completed; it cannot be paused")
+    if campaign.status != "paused":
+        campaign.status = "paused"
+        campaign.paused_at = clock.now()
+
+
+def resume(session: Session, *, campaign: Campaign, clock: Clock) -> None:
+    if campaign.status == "completed":
+        raise CampaignError(f"campaign {campaign.id} is completed; it cannot be resumed")
+    if campaign.status != "paused":
+        return
+    now = clock.now()
+    campaign.status = "scheduled" if campaign.starts_at > now else "active"
+    campaign.paused_at = None
+    # jobs that fell due while paused run at the next dispatcher tick (not once per missed cycle)
+    for job in session.scalars(select(PollJob).where(PollJob.campaign_id == campaign.id,
+                                                     PollJob.next_run_at < now)):
+        job.next_run_at = now
+
+
+def to_out(session: Session, campaign: Campaign, *, warnings: Sequence[str] = ()) -> CampaignOut:
+    from socap.alerts.masking import mask_url
+
+    return CampaignOut(
+        id=campaign.id, name=campaign.name, status=campaign.status, starts_at=campaign.starts_at,
+        ends_at=campaign.ends_at, alert_threshold=campaign.alert_threshold,
+        alert_spacing_minutes=campaign.alert_spacing_minutes,
+        poll_interval_minutes=campaign.poll_interval_minutes,
+        notify_urls=[mask_url(u) for u in campaign.notify_urls or []],
+        posts=[PostOut(id=t.id, tweet_id=str(t.tweet_id), category=t.category, url=t.url,
+                       author_username=t.author_username, text=t.text,
+                       unavailable_reason=t.unavailable_reason) for t in campaign.tweets],
+        job_count=job_count(session, campaign_id=campaign.id), warnings=list(warnings))

@@ -1,0 +1,54 @@
+"""The `socap` command. Each domain owns its sub-commands (socap/<domain>/cli.py); this file wires them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from socap.campaigns.cli import app as campaign_app
+from socap.console import fail, out, runtime
+from socap.simulator.cli import app as simulator_app
+
+app = typer.Typer(help="SOCAP — campaign monitoring for launches on X.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(campaign_app, name="campaign")
+app.add_typer(simulator_app, name="simulator")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Create or migrate the database schema (Alembic)."""
+    from socap import migrations
+
+    url = runtime().settings.database_url
+    try:
+        migrations.upgrade(url, revision)
+    except Exception as exc:  # a migration failure must say which database
+        fail(f"migration of the database failed: {exc}")
+    out.print(f"database at revision {migrations.current(url)}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision."""
+    from socap import migrations
+
+    out.print(migrations.current(runtime().settings.database_url) or "empty (run: socap db upgrade)")
+
+
+@app.command()
+def demo(
+    scenario: Annotated[str, typer.Option(help="simulator scenario")] = "1",
+    port: Annotated[int, typer.Option(help="simulator port (0 = any free port)")] = 0,
+) -> None:
+    """Play a scenario against the built-in simulator (no X credentials needed)."""
+    from socap.demo import run_demo
+
+    run_demo(scenario=scenario, port=port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

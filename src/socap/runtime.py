@@ -1,0 +1,45 @@
+"""The things every entry point (CLI, web, workers) needs, built once from Settings."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from socap.clock import Clock
+from socap.config import Settings, get_settings
+from socap.db import Database
+from socap.x import XClient
+
+
+class MissingCredentials(RuntimeError):
+    pass
+
+
+class Runtime:
+    def __init__(self, settings: Settings | None = None, *, clock: Clock | None = None,
+                 auto_migrate: bool = True):
+        self.settings = settings or get_settings()
+        self._clock = clock
+        self.auto_migrate = auto_migrate
+
+    @cached_property
+    def clock(self) -> Clock:
+        return self._clock or self.settings.make_clock()
+
+    @cached_property
+    def db(self) -> Database:
+        if self.auto_migrate:
+            from socap.migrations import upgrade
+
+            upgrade(self.settings.database_url)
+        return Database(self.settings.database_url)
+
+    def x_client(self) -> XClient:
+        token = self.settings.x_bearer_token
+        if token is None or not token.get_secret_value():
+            if "api.x.com" in self.settings.x_api_base_url or "api.twitter.com" in self.settings.x_api_base_url:
+                raise MissingCredentials(
+                    "SOCAP_X_BEARER_TOKEN is not set: put your X API bearer token in the environment or .env, "
+                    "or point SOCAP_X_API_BASE_URL at the simulator (socap simulator serve)")
+            token = "simulator"
+        return XClient(self.settings.x_api_base_url, token, timeout=self.settings.x_timeout_seconds,
+                       max_retries=self.settings.x_max_retries, clock=self.clock)
