@@ -6,7 +6,6 @@ Validated once at start-up; a bad value fails fast with the variable's name.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,7 +24,11 @@ class Settings(BaseSettings):
     x_bearer_token: SecretStr | None = None
     x_timeout_seconds: float = Field(10.0, gt=0)
     x_max_retries: int = Field(3, ge=0, le=10)
-    x_retweets_source: Literal["retweets", "retweeted_by"] = "retweets"
+    x_rate_limits: dict[str, int] = Field(default_factory=dict)  # per-endpoint overrides of X's table
+
+    job_lease_minutes: float = Field(10.0, gt=0)
+    worker_threads: int = Field(4, ge=1, le=64)
+    dispatch_interval_seconds: float = Field(60.0, gt=0)
 
     poll_interval_minutes: int = Field(30, ge=1)
     default_alert_spacing_minutes: int = Field(20, ge=0)

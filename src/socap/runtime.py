@@ -33,7 +33,8 @@ class Runtime:
             upgrade(self.settings.database_url)
         return Database(self.settings.database_url)
 
-    def x_client(self) -> XClient:
+    def x_client(self, **hooks) -> XClient:
+        """A client on the configured API; ``hooks`` are XClient's before_call / on_call."""
         token = self.settings.x_bearer_token
         if token is None or not token.get_secret_value():
             if "api.x.com" in self.settings.x_api_base_url or "api.twitter.com" in self.settings.x_api_base_url:
@@ -42,4 +43,20 @@ class Runtime:
                     "or point SOCAP_X_API_BASE_URL at the simulator (socap simulator serve)")
             token = "simulator"
         return XClient(self.settings.x_api_base_url, token, timeout=self.settings.x_timeout_seconds,
-                       max_retries=self.settings.x_max_retries, clock=self.clock)
+                       max_retries=self.settings.x_max_retries, clock=self.clock, **hooks)
+
+
+_current: Runtime | None = None
+
+
+def set_current(runtime: Runtime | None) -> None:
+    """The runtime queue tasks use in this process (a worker sets it at start)."""
+    global _current
+    _current = runtime
+
+
+def current() -> Runtime:
+    global _current
+    if _current is None:
+        _current = Runtime()
+    return _current

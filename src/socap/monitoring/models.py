@@ -47,10 +47,13 @@ class PollJob(Base):
     backfill_cursor: Mapped[str | None] = mapped_column(String(512), nullable=True)
     backfill_newest: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     backfill_done: Mapped[bool] = mapped_column(Boolean, default=False)
-    # the post's counter (retweet/reply/quote count) when this job last succeeded: count gating
+    # count gating: the post's counter (retweet/reply/quote count) as of this job's last success, and as
+    # the latest metrics poll saw it
     last_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    observed_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    last_reconcile_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # the next full re-check of the list; spread over the reconcile interval by post (never all at once)
+    next_reconcile_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     lease_owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -65,6 +68,8 @@ class Run(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    # cycle: a regular poll; final: the last poll at the window's end
+    kind: Mapped[str] = mapped_column(String(8), default="cycle", server_default="cycle")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     calls: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,10 +7,12 @@ money on pay-per-use billing.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import random
 import re
+import ssl
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -56,6 +58,12 @@ _TOKEN = re.compile(r"^[\x21-\x7e]+$")  # visible ASCII: anything else breaks th
 R = TypeVar("R")
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # building a context reads the CA bundle (~20 ms); every client of the process can share one
+    return ssl.create_default_context()
+
+
 class XClient:
     def __init__(
         self,
@@ -67,6 +75,7 @@ class XClient:
         clock: Clock | None = None,
         transport: httpx.BaseTransport | None = None,
         on_call: Callable[[CallRecord], None] | None = None,
+        before_call: Callable[[str], None] | None = None,
         backoff_base: float = 0.5,
         backoff_cap: float = 8.0,
         rng: random.Random | None = None,
@@ -93,8 +102,12 @@ class XClient:
         self._clock: Clock = clock or SystemClock()
         self._rng = rng or random.Random()
         self._on_call = on_call
+        # before_call(endpoint) runs before every HTTP attempt; the shared rate-limit budget raises there
+        # (a RateLimited) when no request is left, so no call is spent on a certain 429
+        self._before_call = before_call
         self._http = httpx.Client(
             base_url=self.base_url,
+            verify=_ssl_context(),
             headers={"Authorization": f"Bearer {token}", "User-Agent": "socap"},
             timeout=timeout,
             transport=transport,
@@ -310,6 +323,8 @@ class XClient:
         parse: Callable[[dict[str, Any], int, RateLimit | None], R],
         attempt: int,
     ) -> R:
+        if self._before_call is not None:
+            self._before_call(endpoint)
         url_path = httpx.URL(self.base_url + path).path
         started = time.perf_counter()
         status: int | None = None

@@ -1,0 +1,79 @@
+"""Count gating: a post's retweets / replies / quotes job runs only when it has reason to.
+
+After each metrics poll, every engagement job of the post is either made due now — its counter grew since
+the job last succeeded, its backfill is unfinished, or its reconcile pass is due — or left waiting
+(``next_run_at`` NULL) for the next metrics poll. A quiet 500-post campaign thus costs the 5 batched
+metrics calls per cycle, not ~2,000 list calls.
+
+Reconcile passes (a full re-check of the list) happen on a grid spread by post over the reconcile interval:
+post k's passes fall at ``starts_at + (k mod n) × poll_interval + j × reconcile_interval``, where n is the
+number of polls per reconcile interval, so only about 1/n of the posts reconcile in any one cycle.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from socap.monitoring.models import PollJob
+from socap.x import TweetMetrics
+
+COUNTER_FOR = {"retweets": "retweet_count", "replies": "reply_count", "quotes": "quote_count"}
+
+
+def counter(metrics: TweetMetrics, kind: str) -> int:
+    return int(getattr(metrics, COUNTER_FOR[kind]))
+
+
+def first_reconcile_at(*, tweet_row_id: int, campaign_start: datetime, done_at: datetime,
+                       poll_interval: timedelta, reconcile_interval: timedelta) -> datetime:
+    """The first grid instant at least half a reconcile interval after ``done_at``."""
+    slots = max(1, int(reconcile_interval / poll_interval))
+    instant = campaign_start + (tweet_row_id % slots) * poll_interval
+    earliest = done_at + reconcile_interval / 2
+    if instant < earliest:
+        instant += ((earliest - instant) // reconcile_interval + 1) * reconcile_interval
+    return instant
+
+
+def advance_reconcile(current: datetime, *, now: datetime, reconcile_interval: timedelta) -> datetime:
+    """The next instant of the same grid after ``now``."""
+    if current > now:
+        return current
+    return current + ((now - current) // reconcile_interval + 1) * reconcile_interval
+
+
+def due_reason(job: PollJob, observed: int, now: datetime) -> str | None:
+    if not job.backfill_done:
+        return "backfill"
+    if job.last_count is None or observed > job.last_count:
+        return "grew"
+    if job.next_reconcile_at is not None and job.next_reconcile_at <= now:
+        return "reconcile"
+    return None
+
+
+def schedule_engagement_jobs(session: Session, *, campaign_tweet_id: int, metrics: TweetMetrics,
+                             now: datetime) -> dict[str, str | None]:
+    """Decide, after a metrics poll, which of the post's engagement jobs run now. Returns kind → reason."""
+    decisions: dict[str, str | None] = {}
+    jobs = session.scalars(select(PollJob).where(PollJob.campaign_tweet_id == campaign_tweet_id,
+                                                 PollJob.kind != "metrics", PollJob.enabled.is_(True)))
+    for job in jobs:
+        observed = counter(metrics, job.kind)
+        job.observed_count = observed
+        reason = due_reason(job, observed, now)
+        decisions[job.kind] = reason
+        if reason == "reconcile":
+            # a reconcile pass is a fresh backfill over the whole list (resumable like the first one)
+            job.backfill_done = False
+            job.backfill_cursor = None
+            job.backfill_newest = None
+        if reason is not None:
+            if job.next_run_at is None or job.next_run_at > now:
+                job.next_run_at = now
+        elif job.lease_owner is None:
+            job.next_run_at = None
+    return decisions

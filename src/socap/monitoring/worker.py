@@ -1,0 +1,71 @@
+"""Executing one task message: build a budget-aware X client, run the poller, record any failure.
+
+Never raises: a failure of X, of the network or of our own code is recorded on the jobs (and the run)
+and the worker goes on with the next task.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from socap.campaigns.models import Campaign, CampaignTweet
+from socap.monitoring import jobs, pollers
+from socap.monitoring.accounting import CallStats
+from socap.monitoring.dispatcher import TaskMessage
+from socap.runtime import MissingCredentials, Runtime
+from socap.x import CallRecord, RateLimited
+from socap.x.budget import RateBudgetStore
+
+log = logging.getLogger("socap.worker")
+
+
+def _interval(session: Session, job) -> timedelta:
+    tweet = session.get(CampaignTweet, job.campaign_tweet_id)
+    return timedelta(minutes=session.get(Campaign, tweet.campaign_id).poll_interval_minutes)
+
+
+def execute(rt: Runtime, message: TaskMessage) -> None:
+    stats = CallStats()
+    budget = RateBudgetStore(rt.db, rt.clock, rt.settings.x_rate_limits)
+
+    def on_call(record: CallRecord) -> None:
+        stats.on_call(record)
+        budget.observe(record.endpoint, record.rate_limit, exhausted=record.status_code == 429)
+
+    try:
+        client = rt.x_client(before_call=budget.acquire, on_call=on_call)
+    except MissingCredentials as exc:
+        now = rt.clock.now()
+        with rt.db.write() as session:
+            for job in jobs.owned_jobs(session, list(message.job_ids), owner=message.owner):
+                jobs.release(job)
+            jobs.set_polling_pause(session, reason=str(exc), now=now, retry_at=now + jobs.AUTH_RETRY)
+        return
+    work = pollers.Work(db=rt.db, clock=rt.clock, client=client, stats=stats, owner=message.owner,
+                        run_id=message.run_id, lease=timedelta(minutes=rt.settings.job_lease_minutes),
+                        reconcile_interval=timedelta(hours=rt.settings.reconcile_interval_hours))
+    job_ids = list(message.job_ids)
+    log.info("task %s jobs=%s run=%s", message.kind, job_ids, message.run_id)
+    try:
+        if message.kind == "metrics":
+            pollers.poll_metrics(work, job_ids)
+        elif message.kind == "replies":
+            pollers.poll_replies(work, job_ids)
+        else:
+            pollers.poll_list(work, job_ids[0])
+    except jobs.LeaseLost as exc:
+        log.warning("task %s %s: %s; another worker has taken over", message.kind, job_ids, exc)
+    except Exception as exc:  # noqa: BLE001 - recorded on the jobs, never crashes the worker
+        if not isinstance(exc, RateLimited):
+            log.warning("task %s %s failed: %s", message.kind, job_ids, exc)
+        now = rt.clock.now()
+        with rt.db.write() as session:
+            owned = jobs.owned_jobs(session, job_ids, owner=message.owner)
+            if owned:
+                stats.errors.append(jobs.fail(session, owned, exc, now=now, interval=_interval(session, owned[0])))
+            stats.flush(session, run_id=message.run_id, now=now)
+    finally:
+        client.close()

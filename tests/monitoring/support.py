@@ -1,0 +1,70 @@
+"""Helpers for engine tests: create a scenario's campaign, read back what SOCAP stored, read the truth."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import httpx
+from sqlalchemy import select
+
+from socap.auth import service as auth_service
+from socap.campaigns import service as campaign_service
+from socap.campaigns.models import CampaignTweet
+from socap.campaigns.schemas import CampaignInput
+from socap.clock import format_instant
+from socap.monitoring.engine import build_queue
+from socap.monitoring.models import Engagement, MetricSnapshot
+
+
+def create_campaign(rt, scenario, **changes) -> int:
+    spec = scenario.campaign_spec()
+    values = dict(name=spec["name"], main=spec["main"], influencer=spec["influencer"], investor=spec["investor"],
+                  days=spec["days"], threshold=spec["threshold"], spacing_minutes=spec["spacing_minutes"],
+                  starts_at=scenario.build_world().start)
+    values.update(changes)
+    with rt.x_client() as client:
+        plan = campaign_service.plan_campaign(CampaignInput(**values), client=client, clock=rt.clock)
+    with rt.db.write() as session:
+        workspace = auth_service.get_or_create_workspace(session, clock=rt.clock)
+        return campaign_service.create_campaign(session, plan, workspace_id=workspace.id, clock=rt.clock).id
+
+
+def memory_queue(rt):
+    return build_queue(rt, url="memory:")
+
+
+def stored_engagements(rt, campaign_id: int) -> list[tuple[str, str, str]]:
+    with rt.db.session() as s:
+        rows = s.execute(select(CampaignTweet.tweet_id, Engagement.action, Engagement.source_tweet_id)
+                         .join(CampaignTweet, CampaignTweet.id == Engagement.campaign_tweet_id)
+                         .where(Engagement.campaign_id == campaign_id)).all()
+    return [(str(t), a, str(src)) for t, a, src in rows]
+
+
+def truth(server, at: datetime | None = None) -> dict:
+    params = {"at": format_instant(at)} if at else {}
+    return httpx.get(server.url + "/_sim/truth", params=params, timeout=30).json()
+
+
+def capturable(truth_body: dict) -> set[tuple[str, str, str]]:
+    """What a perfect poller can see: direct, visible engagements with the campaign's posts."""
+    return {(e["post_id"], e["action"], e["source_tweet_id"]) for e in truth_body["engagements"]
+            if e["direct"] and e["visible"]}
+
+
+def latest_metrics(rt, campaign_id: int) -> dict[str, dict]:
+    with rt.db.session() as s:
+        rows = s.execute(select(CampaignTweet.tweet_id, MetricSnapshot)
+                         .join(CampaignTweet, CampaignTweet.id == MetricSnapshot.campaign_tweet_id)
+                         .where(MetricSnapshot.campaign_id == campaign_id)
+                         .order_by(MetricSnapshot.taken_at, MetricSnapshot.id)).all()
+    out: dict[str, dict] = {}
+    for tweet_id, snap in rows:
+        out[str(tweet_id)] = {"like_count": snap.like_count, "retweet_count": snap.retweet_count,
+                              "reply_count": snap.reply_count, "quote_count": snap.quote_count,
+                              "impression_count": snap.impression_count, "bookmark_count": snap.bookmark_count}
+    return out
+
+
+def usage(server) -> dict:
+    return httpx.get(server.url + "/_sim/usage", timeout=30).json()
