@@ -8,6 +8,7 @@ import typer
 
 from socap.campaigns.cli import app as campaign_app
 from socap.console import fail, out, runtime
+from socap.monitoring import cli as monitoring_cli
 from socap.simulator.cli import app as simulator_app
 
 app = typer.Typer(help="SOCAP — campaign monitoring for launches on X.", no_args_is_help=True,
@@ -16,6 +17,9 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(simulator_app, name="simulator")
+app.add_typer(monitoring_cli.polling_app, name="polling")
+for command in (monitoring_cli.run, monitoring_cli.worker, monitoring_cli.scheduler, monitoring_cli.status):
+    app.command()(command)
 
 
 @db_app.command("upgrade")

@@ -30,6 +30,14 @@ def run_tick(rt: Runtime, queue: TaskQueue) -> TickReport:
                            enqueue=queue.enqueue)
 
 
+def sleep_virtual(clock, seconds: float, stop: threading.Event) -> None:
+    """Sleep ``seconds`` of ``clock``'s time (a virtual clock's are shorter), waking early on ``stop``."""
+    target = clock.now() + timedelta(seconds=seconds)
+    while not stop.is_set() and clock.now() < target:
+        remaining = (target - clock.now()).total_seconds() / getattr(clock, "speed", 1.0)
+        stop.wait(min(max(remaining, 0.001), 0.5))
+
+
 class Engine:
     """Scheduler + worker threads in one process (the embedded mode)."""
 
@@ -68,16 +76,7 @@ class Engine:
                     self.on_tick(report)
             except Exception:  # noqa: BLE001 - a failed tick is retried at the next one
                 log.exception("dispatcher tick failed")
-            self._sleep_virtual(interval)
-
-    def _sleep_virtual(self, seconds: float) -> None:
-        """Sleep ``seconds`` of the runtime clock, waking early on stop."""
-        clock = self.rt.clock
-        target = clock.now() + timedelta(seconds=seconds)
-        while not self._stop.is_set() and clock.now() < target:
-            speed = getattr(clock, "speed", 1.0)
-            remaining = (target - clock.now()).total_seconds() / speed
-            self._stop.wait(min(max(remaining, 0.001), 0.5))
+            sleep_virtual(self.rt.clock, interval, self._stop)
 
     def _worker_loop(self) -> None:
         while not self._stop.is_set():

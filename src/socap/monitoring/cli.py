@@ -1,0 +1,252 @@
+"""`socap run | worker | scheduler | status | polling resume` — thin wrappers over the engine."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from collections import Counter
+from contextlib import ExitStack
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+from sqlalchemy import select
+
+from socap.clock import format_instant
+from socap.console import EXIT_INVALID, fail, out, print_json, runtime, set_runtime
+from socap.monitoring import jobs, service
+from socap.monitoring.engine import Engine, build_queue, run_tick, sleep_virtual
+from socap.monitoring.models import Engagement
+from socap.runtime import Runtime, set_current
+from socap.x.budget import RateBudgetStore
+
+app = typer.Typer(help="Run the monitoring engine.", no_args_is_help=True)
+PLURAL = {"retweet": "retweets", "reply": "replies", "quote": "quotes"}
+
+
+class Reporter:
+    """Prints what the engine does: new engagements as they are stored, backfill progress."""
+
+    def __init__(self, rt: Runtime, *, interval: float = 1.0):
+        self.rt = rt
+        self.interval = interval
+        self.last_engagement = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._progress: Progress | None = None
+        self._task = None
+
+    def start(self) -> Reporter:
+        if sys.stdout.isatty():
+            self._progress = Progress(TextColumn("backfill"), BarColumn(), MofNCompleteColumn(), console=out,
+                                      transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task("backfill", total=None)
+        self._thread = threading.Thread(target=self._loop, name="socap-reporter", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(5)
+        self.report()
+        if self._progress:
+            self._progress.stop()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.report()
+            except Exception:  # noqa: BLE001 - reporting must never stop the engine
+                logging.getLogger("socap.reporter").exception("report failed")
+
+    def report(self) -> None:
+        with self.rt.db.session() as session:
+            rows = session.execute(select(Engagement.id, Engagement.campaign_id, Engagement.action)
+                                   .where(Engagement.id > self.last_engagement).order_by(Engagement.id)).all()
+            done, total = service.backfill_progress(session)
+        now = format_instant(self.rt.clock.now())[:16].replace("T", " ")
+        if rows:
+            self.last_engagement = rows[-1].id
+            by_campaign: dict[int, Counter] = {}
+            for row in rows:
+                by_campaign.setdefault(row.campaign_id, Counter())[row.action] += 1
+            for campaign_id, counts in by_campaign.items():
+                parts = ", ".join(f"{n} {PLURAL[action] if n != 1 else action}" for action, n in sorted(counts.items()))
+                out.print(f"{now}  campaign {campaign_id}: +{sum(counts.values())} engagements ({parts})")
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, completed=done, total=total or None, visible=done < total)
+        elif total and done < total:
+            out.print(f"{now}  backfill: {done}/{total} list jobs done")
+
+
+def _simulated_runtime(stack: ExitStack, scenario: str, speed: float) -> tuple[Runtime, object]:
+    from socap.clock import VirtualClock
+    from socap.config import get_settings
+    from socap.simulator import SimulatorServer, create_app, load_scenario
+
+    loaded = load_scenario(scenario)
+    world = loaded.build_world()
+    clock = VirtualClock(world.start, speed=speed)
+    server = stack.enter_context(SimulatorServer(create_app(world, clock)))
+    settings = get_settings().model_copy(update={"x_api_base_url": server.api_base, "clock": clock.spec()})
+    out.print(f"simulator: scenario {loaded.key} on {server.api_base}, clock {clock.spec()}")
+    return Runtime(settings, clock=clock), loaded
+
+
+@app.command()
+def run(
+    simulate: Annotated[str | None, typer.Option(help="serve this simulator scenario in-process")] = None,
+    speed: Annotated[float, typer.Option(help="with --simulate: virtual seconds per real second")] = 60.0,
+    workers: Annotated[int | None, typer.Option(help="worker threads")] = None,
+    until_complete: Annotated[bool, typer.Option(help="exit when no campaign is left to monitor")] = False,
+) -> None:
+    """Embedded mode: scheduler and worker threads in one process."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with ExitStack() as stack:
+        if simulate:
+            try:
+                rt, scenario = _simulated_runtime(stack, simulate, speed)
+            except KeyError as exc:
+                fail(str(exc), EXIT_INVALID)
+            set_runtime(rt)
+            _ensure_scenario_campaign(rt, scenario)
+        rt = runtime()
+        set_current(rt)
+        engine = Engine(rt, workers=workers).start()
+        reporter = Reporter(rt).start()
+        out.print(f"SOCAP running: {engine.workers} worker thread(s), queue {rt.settings.queue_url}. Ctrl-C stops.")
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.wait(0.5):
+                if until_complete and _nothing_left(rt):
+                    break
+        except KeyboardInterrupt:
+            pass
+        engine.stop()
+        reporter.stop()
+        out.print("stopped")
+
+
+def _nothing_left(rt: Runtime) -> bool:
+    from socap.campaigns.models import Campaign
+
+    with rt.db.session() as session:
+        return session.scalar(select(Campaign.id).where(Campaign.status.in_(("scheduled", "active")))
+                              .limit(1)) is None
+
+
+def _ensure_scenario_campaign(rt: Runtime, scenario) -> None:
+    from socap.auth import service as auth_service
+    from socap.campaigns import service as campaign_service
+    from socap.campaigns.models import Campaign
+    from socap.campaigns.schemas import CampaignInput
+
+    spec = scenario.campaign_spec()
+    with rt.db.session() as session:
+        if session.scalar(select(Campaign.id).where(Campaign.name == spec["name"])) is not None:
+            return
+    data = CampaignInput(name=spec["name"], main=spec["main"], influencer=spec["influencer"],
+                         investor=spec["investor"], days=spec["days"], starts_at=scenario.start,
+                         threshold=spec["threshold"], spacing_minutes=spec["spacing_minutes"])
+    with rt.x_client() as client:
+        plan = campaign_service.plan_campaign(data, client=client, clock=rt.clock)
+    with rt.db.write() as session:
+        workspace = auth_service.get_or_create_workspace(session, clock=rt.clock)
+        campaign = campaign_service.create_campaign(session, plan, workspace_id=workspace.id, clock=rt.clock)
+        out.print(f"created campaign {campaign.id} {escape(campaign.name)!r} from the scenario "
+                  f"({len(plan.posts)} posts, {4 * len(plan.posts)} jobs)")
+
+
+@app.command()
+def worker(threads: Annotated[int | None, typer.Option(help="worker threads")] = None) -> None:
+    """Execute queued poll tasks (distributed mode; run any number of these)."""
+    from huey.consumer import Consumer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    rt = runtime()
+    rt.db  # migrate / connect before taking work  # noqa: B018
+    set_current(rt)
+    queue = build_queue(rt)
+    consumer = Consumer(queue.huey, workers=threads or rt.settings.worker_threads, worker_type="thread",
+                        periodic=False, initial_delay=0.05, max_delay=1.0, check_worker_health=True)
+    consumer.run()
+
+
+@app.command()
+def scheduler() -> None:
+    """Run the dispatcher tick forever (distributed mode; several may run at once)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    rt = runtime()
+    set_current(rt)
+    queue = build_queue(rt)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.is_set():
+            try:
+                report = run_tick(rt, queue)
+                if report.messages or report.completed:
+                    logging.getLogger("socap.scheduler").info(
+                        "tick %s: %d tasks, completed %s", format_instant(report.now), len(report.messages),
+                        report.completed)
+            except Exception:  # noqa: BLE001 - try again next tick
+                logging.getLogger("socap.scheduler").exception("tick failed")
+            sleep_virtual(rt.clock, rt.settings.dispatch_interval_seconds, stop)
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Per campaign: next run, blocked jobs and until when, last errors, budget left, cost so far."""
+    rt = runtime()
+    budget = RateBudgetStore(rt.db, rt.clock, rt.settings.x_rate_limits).snapshot()
+    with rt.db.session() as session:
+        body = service.status(session, now=rt.clock.now(), budget=budget)
+    if as_json:
+        print_json(body)
+        return
+    if body["polling_paused"]:
+        pause = body["polling_paused"]
+        out.print(f"[bold red]POLLING PAUSED[/] since {pause['since']}: {escape(pause['reason'])} "
+                  f"(retrying at {pause['retry_at']}; `socap polling resume` to retry now)")
+    table = Table("id", "campaign", "status", "next run", "engagements", "calls", "cost", "backfill", "blocked")
+    for c in body["campaigns"]:
+        table.add_row(str(c["id"]), escape(c["name"]), c["status"],
+                      format_instant(c["next_run_at"])[:16] if c["next_run_at"] else "—", str(c["engagements"]),
+                      str(c["calls"]), f"${c['cost_usd']:.2f}", f"{c['backfill']['done']}/{c['backfill']['total']}",
+                      str(len(c["blocked_jobs"])))
+    out.print(table)
+    for c in body["campaigns"]:
+        for b in c["blocked_jobs"]:
+            out.print(f"  campaign {c['id']}: {b['kind']} of {escape(b['post'])} blocked until "
+                      f"{format_instant(b['until'])}")
+        for e in c["errors"][:5]:
+            out.print(f"  campaign {c['id']}: {e['kind']} of {escape(e['post'])}: {escape(e['error'] or '')}")
+        for u in c["unavailable_posts"]:
+            out.print(f"  campaign {c['id']}: unavailable {escape(u['url'])}: {escape(u['reason'])}")
+    if body["rate_limit_budget"]:
+        budget_table = Table("endpoint", "remaining", "limit", "resets")
+        for row in body["rate_limit_budget"]:
+            budget_table.add_row(row["endpoint"], str(row["remaining"]), str(row["limit"]),
+                                 format_instant(row["reset_at"])[11:19])
+        out.print(budget_table)
+
+
+polling_app = typer.Typer(help="App-wide polling switch (set when X's usage cap or credits run out).")
+
+
+@polling_app.command("resume")
+def polling_resume() -> None:
+    """Clear an app-wide pause now (e.g. after buying credits)."""
+    rt = runtime()
+    with rt.db.write() as session:
+        cleared = jobs.clear_polling_pause(session, now=rt.clock.now())
+    out.print("polling resumed" if cleared else "polling was not paused")
