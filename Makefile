@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SCENARIO ?= 1
+SPEED ?= 864
 PYTEST_ARGS ?=
 
 .PHONY: venv test test-pg demo lint clean
@@ -25,7 +26,7 @@ test-pg: $(STAMP)
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: $(STAMP)
-	$(BIN)/socap demo --scenario $(SCENARIO)
+	$(BIN)/socap demo --scenario $(SCENARIO) --speed $(SPEED)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -47,11 +47,12 @@ def db_current() -> None:
 def demo(
     scenario: Annotated[str, typer.Option(help="simulator scenario")] = "1",
     port: Annotated[int, typer.Option(help="simulator port (0 = any free port)")] = 0,
+    speed: Annotated[float, typer.Option(help="virtual seconds per real second (864: 3 days in 5 minutes)")] = 864.0,
 ) -> None:
     """Play a scenario against the built-in simulator (no X credentials needed)."""
     from socap.demo import run_demo
 
-    run_demo(scenario=scenario, port=port)
+    run_demo(scenario=scenario, port=port, speed=speed)
 
 
 if __name__ == "__main__":  # pragma: no cover

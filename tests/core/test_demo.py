@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -5,9 +6,14 @@ from pathlib import Path
 
 def test_demo_creates_the_scenario1_campaign_through_the_simulator(tmp_path):
     exe = Path(sys.executable).with_name("socap")
-    proc = subprocess.run([str(exe), "demo"], capture_output=True, text=True, cwd=tmp_path, timeout=120,
-                          env={"PATH": "/usr/bin:/bin", "COLUMNS": "200"})
+    proc = subprocess.run([str(exe), "demo", "--speed", "8000"], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=240, env={"PATH": "/usr/bin:/bin", "COLUMNS": "200"})
     assert proc.returncode == 0, proc.stderr
     assert "12 poll jobs" in proc.stdout
     assert "Product Launch Q1 2025" in proc.stdout
-    assert (tmp_path / "var" / "demo.db").exists()
+    # every run is printed (when the first one starts depends on how busy the machine is: at 8000x a real
+    # second is two virtual hours, so only its existence is checked), and the end equals the scenario's truth
+    assert re.search(r"D1 \d\d:\d\d  Product Launch Q1 2025: run 1 — \+\d+ new", proc.stdout)
+    assert "completed: 120 engagements (12 quotes, 23 replies, 85 retweets) by 95 unique accounts; 1,500 likes" \
+        in " ".join(proc.stdout.split())
+    assert (tmp_path / "var" / "demo" / "socap.db").exists()

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
-from collections import Counter
 from contextlib import ExitStack
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 from sqlalchemy import select
 
@@ -20,69 +17,11 @@ from socap.clock import format_instant
 from socap.console import EXIT_INVALID, fail, out, print_json, runtime, set_runtime
 from socap.monitoring import jobs, service
 from socap.monitoring.engine import Engine, build_queue, run_tick, sleep_virtual
-from socap.monitoring.models import Engagement
+from socap.monitoring.reporting import RunReporter
 from socap.runtime import Runtime, set_current
 from socap.x.budget import RateBudgetStore
 
 app = typer.Typer(help="Run the monitoring engine.", no_args_is_help=True)
-PLURAL = {"retweet": "retweets", "reply": "replies", "quote": "quotes"}
-
-
-class Reporter:
-    """Prints what the engine does: new engagements as they are stored, backfill progress."""
-
-    def __init__(self, rt: Runtime, *, interval: float = 1.0):
-        self.rt = rt
-        self.interval = interval
-        self.last_engagement = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._progress: Progress | None = None
-        self._task = None
-
-    def start(self) -> Reporter:
-        if sys.stdout.isatty():
-            self._progress = Progress(TextColumn("backfill"), BarColumn(), MofNCompleteColumn(), console=out,
-                                      transient=True)
-            self._progress.start()
-            self._task = self._progress.add_task("backfill", total=None)
-        self._thread = threading.Thread(target=self._loop, name="socap-reporter", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(5)
-        self.report()
-        if self._progress:
-            self._progress.stop()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.report()
-            except Exception:  # noqa: BLE001 - reporting must never stop the engine
-                logging.getLogger("socap.reporter").exception("report failed")
-
-    def report(self) -> None:
-        with self.rt.db.session() as session:
-            rows = session.execute(select(Engagement.id, Engagement.campaign_id, Engagement.action)
-                                   .where(Engagement.id > self.last_engagement).order_by(Engagement.id)).all()
-            done, total = service.backfill_progress(session)
-        now = format_instant(self.rt.clock.now())[:16].replace("T", " ")
-        if rows:
-            self.last_engagement = rows[-1].id
-            by_campaign: dict[int, Counter] = {}
-            for row in rows:
-                by_campaign.setdefault(row.campaign_id, Counter())[row.action] += 1
-            for campaign_id, counts in by_campaign.items():
-                parts = ", ".join(f"{n} {PLURAL[action] if n != 1 else action}" for action, n in sorted(counts.items()))
-                out.print(f"{now}  campaign {campaign_id}: +{sum(counts.values())} engagements ({parts})")
-        if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, completed=done, total=total or None, visible=done < total)
-        elif total and done < total:
-            out.print(f"{now}  backfill: {done}/{total} list jobs done")
 
 
 def _simulated_runtime(stack: ExitStack, scenario: str, speed: float) -> tuple[Runtime, object]:
@@ -119,7 +58,7 @@ def run(
         rt = runtime()
         set_current(rt)
         engine = Engine(rt, workers=workers).start()
-        reporter = Reporter(rt).start()
+        reporter = RunReporter(rt).start()
         out.print(f"SOCAP running: {engine.workers} worker thread(s), queue {rt.settings.queue_url}. Ctrl-C stops.")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
