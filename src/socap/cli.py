@@ -6,8 +6,10 @@ from typing import Annotated
 
 import typer
 
+from socap.alerts.cli import app as alerts_app
 from socap.campaigns.cli import app as campaign_app
 from socap.console import fail, out, runtime
+from socap.importance.cli import app as importance_app
 from socap.monitoring import cli as monitoring_cli
 from socap.simulator.cli import app as simulator_app
 
@@ -17,6 +19,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(simulator_app, name="simulator")
+app.add_typer(importance_app, name="importance")
+app.add_typer(alerts_app, name="alerts")
 app.add_typer(monitoring_cli.polling_app, name="polling")
 for command in (monitoring_cli.run, monitoring_cli.worker, monitoring_cli.scheduler, monitoring_cli.status):
     app.command()(command)

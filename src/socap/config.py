@@ -29,11 +29,14 @@ class Settings(BaseSettings):
     job_lease_minutes: float = Field(10.0, gt=0)
     worker_threads: int = Field(4, ge=1, le=64)
     dispatch_interval_seconds: float = Field(60.0, gt=0)
+    alert_tick_seconds: float = Field(15.0, gt=0)
 
     poll_interval_minutes: int = Field(30, ge=1)
     default_alert_spacing_minutes: int = Field(20, ge=0)
     reconcile_interval_hours: float = Field(24.0, gt=0)
     notify_default_urls: list[str] = Field(default_factory=list)
+    # extra category phrases (TOML or JSON: category → list of phrases; "re:" for a raw regex)
+    category_rules_file: str | None = None
 
     secret_key: SecretStr = SecretStr("dev-insecure-change-me")
     web_host: str = "127.0.0.1"
@@ -50,6 +53,15 @@ class Settings(BaseSettings):
     def _known_scheme(cls, value: str) -> str:
         if not value.startswith(("sqlite:", "postgresql", "postgres:", "redis:", "rediss:")):
             raise ValueError(f"unsupported URL scheme in {value!r}: use sqlite:///, postgresql:// or redis://")
+        return value
+
+    @field_validator("category_rules_file")
+    @classmethod
+    def _rules_file_loads(cls, value: str | None) -> str | None:
+        if value:
+            from socap.importance.categories import CategoryRules
+
+            CategoryRules.from_config(path=value)  # fail fast on a missing file or a bad rule
         return value
 
     @model_validator(mode="after")

@@ -148,24 +148,30 @@ def upsert(
 
     Rows are deduplicated on ``index_elements`` first. With ``returning`` the rows actually inserted or
     updated come back (with DO NOTHING: only the really new rows — the ingest relies on that).
+
+    The statement is built once and executed with the rows as parameters ("executemany"), so SQLAlchemy
+    caches its compiled form and batches the rows itself (insertmanyvalues, RETURNING included); building
+    ``.values(list_of_rows)`` instead would recompile a large statement for every call.
     """
     unique_rows = dedupe_rows(rows, index_elements)
-    results: list[Any] = []
+    if not unique_rows:
+        return []
     insert = _insert_for(session)
+    table = model.__table__
+    stmt = insert(table)
+    if update_columns:
+        stmt = stmt.on_conflict_do_update(index_elements=list(index_elements),
+                                          set_={col: stmt.excluded[col] for col in update_columns})
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(index_elements))
+    if returning is not None:
+        stmt = stmt.returning(*returning)
+    connection = session.connection()
+    results: list[Any] = []
     for start in range(0, len(unique_rows), batch_size):
-        batch = unique_rows[start:start + batch_size]
-        stmt = insert(model).values(batch)
-        if update_columns:
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(index_elements),
-                set_={col: getattr(stmt.excluded, col) for col in update_columns},
-            )
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(index_elements))
+        result = connection.execute(stmt, unique_rows[start:start + batch_size])
         if returning is not None:
-            results.extend(session.execute(stmt.returning(*returning)).all())
-        else:
-            session.execute(stmt)
+            results.extend(result.all())
     return results
 
 

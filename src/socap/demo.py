@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import func, select
 
+from socap.alerts.channels import set_console_printer
 from socap.auth import service as auth_service
 from socap.campaigns import service as campaign_service
 from socap.campaigns.models import Campaign, CampaignTweet
@@ -23,6 +24,8 @@ from socap.campaigns.schemas import CampaignInput
 from socap.clock import VirtualClock, format_instant
 from socap.config import Settings
 from socap.console import out
+from socap.importance import seeds as seed_service
+from socap.importance import sync
 from socap.monitoring.engine import Engine
 from socap.monitoring.models import Engagement, MetricSnapshot, Run
 from socap.monitoring.reporting import RunReporter, describe_counts
@@ -64,6 +67,21 @@ def _create_campaign(runtime: Runtime, loaded, world) -> int:
     return view.id
 
 
+def _import_seeds(runtime: Runtime, loaded) -> None:
+    """The scenario's curated important accounts, imported and synced as a user would."""
+    rows = seed_service.parse_csv(loaded.seeds_csv())
+    with runtime.x_client() as client:
+        accounts, missing = seed_service.resolve(client, rows, now=runtime.clock.now())
+        with runtime.db.write() as session:
+            workspace_id = auth_service.get_or_create_workspace(session, clock=runtime.clock).id
+            seed_service.import_rows(session, workspace_id=workspace_id, rows=rows, accounts=accounts,
+                                     now=runtime.clock.now())
+        report = sync.sync_workspace(runtime.db, client, runtime.clock, workspace_id=workspace_id)
+    edges = sum(s.edges or 0 for s in report.seeds)
+    out.print(f"Seed list: {len(rows)} important accounts imported ({len(missing)} not found), "
+              f"their following lists synced: {edges:,} follow edges.")
+
+
 def _summary(runtime: Runtime, campaign_id: int) -> None:
     with runtime.db.session() as s:
         campaign = s.get(Campaign, campaign_id)
@@ -102,7 +120,10 @@ def run_demo(*, scenario: str = "1", port: int = 0, speed: float = DEFAULT_SPEED
         settings = Settings(_env_file=None, database_url=database_url, queue_url=queue_url,
                             x_api_base_url=server.api_base, clock=clock.spec(), job_lease_minutes=lease_minutes)
         runtime = Runtime(settings, clock=clock, auto_migrate=False)
+        _import_seeds(runtime, loaded)
         campaign_id = _create_campaign(runtime, loaded, world)
+        set_console_printer(lambda text: out.print(
+            f"[bold magenta]{format_instant(clock.now())[5:16].replace('T', ' ')}  {escape(text)}[/]"))
         engine = Engine(runtime).start()
         reporter = RunReporter(runtime).start()
         try:

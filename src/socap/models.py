@@ -4,12 +4,12 @@ from socap.alerts.models import Alert, AlertDelivery
 from socap.auth.models import ApiToken, User, Workspace
 from socap.campaigns.models import Campaign, CampaignTweet
 from socap.db import Base
-from socap.importance.models import Account, Follow, ImportantAccount
+from socap.importance.models import Account, AccountImportance, Follow, FollowStaging, ImportantAccount
 from socap.monitoring.models import AppState, Engagement, MetricSnapshot, PollJob, Run
 from socap.x.models import BilledItem, RateBudget
 
 __all__ = [
-    "Account", "Alert", "AlertDelivery", "ApiToken", "AppState", "Base", "BilledItem", "Campaign",
-    "CampaignTweet", "Engagement", "Follow", "ImportantAccount", "MetricSnapshot", "PollJob", "RateBudget", "Run",
-    "User", "Workspace",
+    "Account", "AccountImportance", "Alert", "AlertDelivery", "ApiToken", "AppState", "Base", "BilledItem",
+    "Campaign", "CampaignTweet", "Engagement", "Follow", "FollowStaging", "ImportantAccount", "MetricSnapshot",
+    "PollJob", "RateBudget", "Run", "User", "Workspace",
 ]

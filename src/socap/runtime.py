@@ -20,6 +20,9 @@ class Runtime:
         self.settings = settings or get_settings()
         self._clock = clock
         self.auto_migrate = auto_migrate
+        from socap import wiring
+
+        wiring.install()
 
     @cached_property
     def clock(self) -> Clock:

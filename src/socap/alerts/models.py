@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from socap.db import Base, UTCDateTime
 
 ALERT_STATUSES = ("queued", "sent", "failed", "cancelled")
+DELIVERY_STATUSES = ("queued", "sent", "failed", "cancelled")
 
 
 class Alert(Base):
@@ -18,11 +19,16 @@ class Alert(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
     engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), unique=True)
+    # the run that found the engagement: its alerts are spaced out together
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id", ondelete="SET NULL"), nullable=True, index=True)
+    # the score it fired at (scores move on; the alert keeps its own)
     importance: Mapped[int] = mapped_column(Integer)
     message: Mapped[str] = mapped_column(Text)
-    scheduled_send_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # NULL until the run's alerts are slotted: run_start + i × spacing / N, highest importance first
+    scheduled_send_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class AlertDelivery(Base):
@@ -38,7 +44,7 @@ class AlertDelivery(Base):
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     lease_owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -127,6 +127,12 @@ def validate_input(data: CampaignInput, *, now: datetime,
         errors.setdefault("spacing_minutes", []).append(
             f"alert spacing ({data.spacing_minutes} min) must be shorter than the poll interval "
             f"({data.poll_interval_minutes} min), so each batch of alerts is out before the next run")
+    from socap.alerts.channels import validate_url
+
+    for url in data.notify_urls:
+        problem = validate_url(url.strip())
+        if problem:
+            errors.setdefault("notify_urls", []).append(problem)
     if errors:
         raise CampaignValidationError(errors)
     return refs, starts_at, ends_at, warnings

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
+from socap.alerts.channels import set_console_printer
 from socap.clock import format_instant
 from socap.console import EXIT_INVALID, fail, out, print_json, runtime, set_runtime
 from socap.monitoring import jobs, service
@@ -57,6 +58,7 @@ def run(
             _ensure_scenario_campaign(rt, scenario)
         rt = runtime()
         set_current(rt)
+        set_console_printer(lambda text: out.print(f"[bold magenta]{escape(text)}[/]"))
         engine = Engine(rt, workers=workers).start()
         reporter = RunReporter(rt).start()
         out.print(f"SOCAP running: {engine.workers} worker thread(s), queue {rt.settings.queue_url}. Ctrl-C stops.")

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from socap.alerts.outbox import deliver_due, next_due
 from socap.clock import ManualClock
 from socap.monitoring import dispatcher
 from socap.monitoring.dispatcher import TickReport
@@ -19,6 +20,7 @@ from socap.queue import TaskQueue, make_huey
 from socap.runtime import Runtime, set_current
 
 log = logging.getLogger("socap.engine")
+ALERT_STEP = timedelta(seconds=15)  # the outbox tick
 
 
 def build_queue(rt: Runtime, *, url: str | None = None) -> TaskQueue:
@@ -55,6 +57,7 @@ class Engine:
         set_current(self.rt)
         if self.schedule:
             self._threads.append(threading.Thread(target=self._scheduler_loop, name="socap-scheduler", daemon=True))
+            self._threads.append(threading.Thread(target=self._outbox_loop, name="socap-outbox", daemon=True))
         for i in range(self.workers):
             self._threads.append(threading.Thread(target=self._worker_loop, name=f"socap-worker-{i}", daemon=True))
         for thread in self._threads:
@@ -77,6 +80,14 @@ class Engine:
             except Exception:  # noqa: BLE001 - a failed tick is retried at the next one
                 log.exception("dispatcher tick failed")
             sleep_virtual(self.rt.clock, interval, self._stop)
+
+    def _outbox_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                deliver_due(self.rt.db, self.rt.clock)
+            except Exception:  # noqa: BLE001 - the next tick retries
+                log.exception("alert outbox tick failed")
+            sleep_virtual(self.rt.clock, self.rt.settings.alert_tick_seconds, self._stop)
 
     def _worker_loop(self) -> None:
         while not self._stop.is_set():
@@ -101,12 +112,16 @@ def drive(rt: Runtime, queue: TaskQueue, *, until: datetime, on_tick: Callable[[
         ticks += 1
         while queue.run_one():
             pass
+        deliver_due(rt.db, clock)
         if on_tick:
             on_tick(report)
         now = clock.now()
         if now >= until:
             return ticks
         wake = dispatcher.next_wakeup(rt.db, now)
+        alerts_due = next_due(rt.db)
+        if alerts_due is not None and (wake is None or alerts_due < wake):
+            wake = max(alerts_due, now + ALERT_STEP) if alerts_due <= now else alerts_due
         busy = report.messages or report.activated or report.final_runs or report.completed
         if wake is None:
             step_to = now + max_step

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from socap.monitoring.models import PollJob
+from socap.monitoring.models import Engagement, PollJob
 from socap.x import TweetMetrics
 
 COUNTER_FOR = {"retweets": "retweet_count", "replies": "reply_count", "quotes": "quote_count"}
+ACTION = {"retweets": "retweet", "replies": "reply", "quotes": "quote"}
 
 
 def counter(metrics: TweetMetrics, kind: str) -> int:
@@ -45,26 +46,34 @@ def advance_reconcile(current: datetime, *, now: datetime, reconcile_interval: t
     return current + ((now - current) // reconcile_interval + 1) * reconcile_interval
 
 
-def due_reason(job: PollJob, observed: int, now: datetime) -> str | None:
+def due_reason(job: PollJob, observed: int, now: datetime, stored: int,
+               reconcile_interval: timedelta = timedelta(hours=24)) -> str | None:
     if not job.backfill_done:
         return "backfill"
     if job.last_count is None or observed > job.last_count:
         return "grew"
     if job.next_reconcile_at is not None and job.next_reconcile_at <= now:
-        return "reconcile"
+        # a reconcile re-downloads the whole list (and X bills it again): only worth it when X counts more
+        # than we hold; with nothing possibly missing, the pass is skipped until the next grid point
+        if stored < observed:
+            return "reconcile"
+        job.next_reconcile_at = advance_reconcile(job.next_reconcile_at, now=now,
+                                                  reconcile_interval=reconcile_interval)
     return None
 
 
 def schedule_engagement_jobs(session: Session, *, campaign_tweet_id: int, metrics: TweetMetrics,
-                             now: datetime) -> dict[str, str | None]:
+                             now: datetime, reconcile_interval: timedelta) -> dict[str, str | None]:
     """Decide, after a metrics poll, which of the post's engagement jobs run now. Returns kind → reason."""
     decisions: dict[str, str | None] = {}
     jobs = session.scalars(select(PollJob).where(PollJob.campaign_tweet_id == campaign_tweet_id,
-                                                 PollJob.kind != "metrics", PollJob.enabled.is_(True)))
+                                                 PollJob.kind != "metrics", PollJob.enabled.is_(True))).all()
+    stored = dict(session.execute(select(Engagement.action, func.count()).where(
+        Engagement.campaign_tweet_id == campaign_tweet_id).group_by(Engagement.action)).all())
     for job in jobs:
         observed = counter(metrics, job.kind)
         job.observed_count = observed
-        reason = due_reason(job, observed, now)
+        reason = due_reason(job, observed, now, stored.get(ACTION[job.kind], 0), reconcile_interval)
         decisions[job.kind] = reason
         if reason == "reconcile":
             # a reconcile pass is a fresh backfill over the whole list (resumable like the first one)

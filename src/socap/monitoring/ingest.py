@@ -6,7 +6,7 @@ later issues hang here (importance scoring, alert detection). Running the same p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,13 +15,9 @@ from sqlalchemy.orm import Session
 
 from socap.campaigns.models import Campaign, CampaignTweet
 from socap.db import upsert
-from socap.importance.models import Account
+from socap.importance.accounts import account_row, placeholder_account, upsert_accounts
 from socap.monitoring.models import Engagement
 from socap.x import Tweet, User
-
-# profile fields refreshed on every sighting; importance/category/suspicion are computed elsewhere
-PROFILE_COLUMNS = ("username", "name", "bio", "followers_count", "following_count", "tweet_count",
-                   "verified_type", "protected", "created_at", "profile_image_url", "refreshed_at")
 
 
 @dataclass(frozen=True)
@@ -34,41 +30,12 @@ class NewEngagement:
     source_tweet_id: int
     text: str
     engaged_at: datetime
+    run_id: int | None
 
 
 # hooks(session, campaign, new engagements, now) run inside the ingest transaction
 NewEngagementHook = Callable[[Session, Campaign, Sequence[NewEngagement], datetime], None]
 NEW_ENGAGEMENT_HOOKS: list[NewEngagementHook] = []
-
-
-def account_row(user: User, now: datetime) -> dict:
-    metrics = user.public_metrics
-    return {
-        "id": int(user.id), "username": user.username or f"id{user.id}", "name": user.name or "",
-        "bio": user.description or "",
-        "followers_count": metrics.followers_count if metrics else 0,
-        "following_count": metrics.following_count if metrics else 0,
-        "tweet_count": metrics.tweet_count if metrics else 0,
-        "verified_type": user.verified_type, "protected": bool(user.protected),
-        "created_at": user.created_at, "profile_image_url": user.profile_image_url, "refreshed_at": now,
-    }
-
-
-def placeholder_account(user_id: str, now: datetime) -> dict:
-    """X did not expand the author (e.g. suspended since): keep the engagement, name the account by id."""
-    return {"id": int(user_id), "username": f"id{user_id}", "name": "", "bio": "", "followers_count": 0,
-            "following_count": 0, "tweet_count": 0, "verified_type": None, "protected": False,
-            "created_at": None, "profile_image_url": None, "refreshed_at": now}
-
-
-def upsert_accounts(session: Session, profiles: Iterable[dict], placeholders: Iterable[dict] = ()) -> None:
-    profiles = list(profiles)
-    if profiles:
-        upsert(session, Account, profiles, index_elements=["id"], update_columns=PROFILE_COLUMNS)
-    placeholders = list(placeholders)
-    if placeholders:
-        # never overwrite a real profile with a placeholder
-        upsert(session, Account, placeholders, index_elements=["id"])
 
 
 def ingest_engagements(
@@ -115,7 +82,8 @@ def ingest_engagements(
     session.execute(update(Campaign).where(Campaign.id == campaign.id)
                     .values(data_version=Campaign.data_version + 1))
     new = [NewEngagement(id=r.id, campaign_id=campaign.id, campaign_tweet_id=tweet.id, account_id=r.account_id,
-                         action=action, source_tweet_id=r.source_tweet_id, text=r.text, engaged_at=r.engaged_at)
+                         action=action, source_tweet_id=r.source_tweet_id, text=r.text, engaged_at=r.engaged_at,
+                         run_id=run_id)
            for r in inserted]
     new.sort(key=lambda e: e.source_tweet_id)
     for hook in NEW_ENGAGEMENT_HOOKS:

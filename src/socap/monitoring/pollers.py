@@ -33,6 +33,13 @@ SEARCH_MARGIN = timedelta(minutes=5)  # posts show up in search a little late
 TWEPOCH_MS = 1288834974657
 
 
+WATERMARK_BAND_MS = 60 * 60 * 1000  # delta reply searches share a query only within an hour of watermarks
+
+
+def snowflake_ms(post_id: int) -> int:
+    return (post_id >> 22) + TWEPOCH_MS if post_id else 0
+
+
 def snowflake_at(instant: datetime) -> int:
     """The smallest post id X could assign at ``instant``."""
     return (int(instant.timestamp() * 1000) - TWEPOCH_MS) << 22
@@ -80,8 +87,14 @@ def poll_metrics(work: Work, job_ids: list[int]) -> None:
             # X refused this request but the endpoint has budget left: the 429 is about one of these posts.
             # Split the batch so only the job(s) concerned are blocked; the others poll normally.
             half = len(job_ids) // 2
-            poll_metrics(work, job_ids[:half])
-            poll_metrics(work, job_ids[half:])
+            refused: RateLimited | None = None
+            for part in (job_ids[:half], job_ids[half:]):
+                try:
+                    poll_metrics(work, part)
+                except RateLimited as refusal:  # finish the other half first: its posts are not concerned
+                    refused = refused or refusal
+            if refused is not None:
+                raise refused from None  # the caller blocks the jobs still leased: only those X refused
             return
         raise
     work.stats.bill(page)
@@ -112,7 +125,8 @@ def poll_metrics(work: Work, job_ids: list[int]) -> None:
                 campaign_id=campaign.id, campaign_tweet_id=row.id, run_id=work.run_id, taken_at=now,
                 like_count=m.like_count, retweet_count=m.retweet_count, reply_count=m.reply_count,
                 quote_count=m.quote_count, impression_count=m.impression_count, bookmark_count=m.bookmark_count))
-            gating.schedule_engagement_jobs(session, campaign_tweet_id=row.id, metrics=m, now=now)
+            gating.schedule_engagement_jobs(session, campaign_tweet_id=row.id, metrics=m, now=now,
+                                            reconcile_interval=work.reconcile_interval)
             final = now >= campaign.ends_at
             jobs.succeed(job, now=now, next_run_at=None if final else jobs.next_cycle(
                 job, now=now, interval=_interval(campaign)))
@@ -164,6 +178,8 @@ def poll_list(work: Work, job_id: int) -> None:
         page = _fetch_list(work.client, kind, tweet_id, cursor)
         work.stats.bill(page)
         posts = _engagement_posts(kind, tweet_id, page)
+        if not backfill and watermark is not None:
+            posts = [t for t in posts if int(t.id) > watermark]  # already stored: skip the re-upsert
         ids = [int(t.id) for t in page.data]
         if ids:
             seen_max = max(seen_max, max(ids))
@@ -318,5 +334,15 @@ def replies_groups(session: Session, jobs_: list[PollJob]) -> list[list[int]]:
         else:  # part of the old group is not here: start those over (re-ingesting is harmless)
             fresh_backfill += members
     groups += group_for_query([(j, conversation[j]) for j in fresh_backfill])
-    groups += group_for_query([(j, conversation[j]) for j in delta])
+    # a delta group searches from its lowest watermark: mixing a conversation quiet for hours with a busy
+    # one would fetch the busy one's replies of all those hours again, so group by watermark age
+    watermark = {job.id: job.watermark or 0 for job in jobs_}
+    delta.sort(key=lambda j: watermark[j], reverse=True)
+    band: list[int] = []
+    for job_id in delta:
+        if band and snowflake_ms(watermark[band[0]]) - snowflake_ms(watermark[job_id]) > WATERMARK_BAND_MS:
+            groups += group_for_query([(j, conversation[j]) for j in band])
+            band = []
+        band.append(job_id)
+    groups += group_for_query([(j, conversation[j]) for j in band])
     return groups

@@ -33,7 +33,10 @@ def execute(rt: Runtime, message: TaskMessage) -> None:
 
     def on_call(record: CallRecord) -> None:
         stats.on_call(record)
-        budget.observe(record.endpoint, record.rate_limit, exhausted=record.status_code == 429)
+        # a 429 whose headers still show requests left refuses this request only (poll_metrics splits the
+        # batch and retries): only a 429 without budget left in its headers spends the endpoint's window
+        spent = record.status_code == 429 and (record.rate_limit is None or record.rate_limit.remaining == 0)
+        budget.observe(record.endpoint, record.rate_limit, exhausted=spent)
 
     try:
         client = rt.x_client(before_call=budget.acquire, on_call=on_call)

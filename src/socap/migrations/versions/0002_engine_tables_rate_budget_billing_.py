@@ -54,7 +54,7 @@ def downgrade() -> None:
         batch_op.drop_column('kind')
 
     with op.batch_alter_table('poll_job', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('last_reconcile_at', sa.DATETIME(), nullable=True))
+        batch_op.add_column(sa.Column('last_reconcile_at', socap.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.drop_column('next_reconcile_at')
         batch_op.drop_column('observed_count')
 

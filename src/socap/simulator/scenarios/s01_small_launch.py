@@ -99,11 +99,11 @@ def build(b: ScenarioBuilder) -> None:
     # --- D1 H1-H2: @johnvc and one developer retweet the main post -----------------------------------
     johnvc = b.account(
         "johnvc",
-        name="John VC",
+        name="John Carter",
         category="investor",
         importance=15,
         verified_type="blue",
-        bio="Partner at Northwind Ventures. Investing in developer tools and infra.",
+        bio="Angel investor in developer tools and infra. Backing founders at pre-seed.",
     )
     dev5 = b.accounts(1, "developer")[0]
     b.retweet(main, by=johnvc, at=at("D1 H1 M20"))

@@ -1,0 +1,59 @@
+"""Detection, inside the ingest transaction: a new engagement whose account's importance is at or above
+the campaign's threshold, on an active campaign, becomes one alert (unique per engagement) with one
+delivery per channel. Its send slot is set later, when the run's alerts are spaced out together."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from socap.alerts.models import Alert, AlertDelivery
+from socap.alerts.text import alert_message
+from socap.campaigns.models import Campaign, CampaignTweet
+from socap.db import upsert
+from socap.importance import service as importance_service
+
+CONSOLE = "console://"
+
+
+def channels_for(campaign: Campaign, default_urls: Sequence[str]) -> list[str]:
+    """The campaign's notify URLs, else the app-wide default ones; always the console (printed by
+    `socap run`) — the browser reads alerts from the database (SSE) and needs no delivery row."""
+    urls = list(dict.fromkeys(campaign.notify_urls or default_urls))
+    return urls + [CONSOLE]
+
+
+def idempotency_key(alert_id: int, channel: str) -> str:
+    """Stable per alert and channel: a receiver seeing it twice (after a crash) drops the duplicate."""
+    return hashlib.sha256(f"socap-alert:{alert_id}:{channel}".encode()).hexdigest()[:32]
+
+
+def detect(session: Session, campaign: Campaign, engagements: Sequence, now: datetime, *,
+           default_urls: Sequence[str] = ()) -> list[int]:
+    if campaign.status != "active" or not engagements:
+        return []
+    profiles = importance_service.profiles(session, workspace_id=campaign.workspace_id,
+                                           account_ids={e.account_id for e in engagements})
+    firing = [e for e in engagements if profiles[e.account_id].score >= campaign.alert_threshold]
+    if not firing:
+        return []
+    posts = {t.id: t for t in session.query(CampaignTweet).filter(
+        CampaignTweet.id.in_({e.campaign_tweet_id for e in firing}))}
+    rows = []
+    for e in firing:
+        profile = profiles[e.account_id]
+        rows.append({"campaign_id": campaign.id, "engagement_id": e.id, "run_id": e.run_id,
+                     "importance": profile.score, "status": "queued", "created_at": now,
+                     "message": alert_message(category=profile.category, username=profile.username or str(e.account_id),
+                                              importance=profile.score, action=e.action,
+                                              post_category=posts[e.campaign_tweet_id].category, text=e.text)})
+    created = upsert(session, Alert, rows, index_elements=["engagement_id"], returning=[Alert.id])
+    channels = channels_for(campaign, default_urls)
+    deliveries = [{"alert_id": r.id, "channel": c, "idempotency_key": idempotency_key(r.id, c), "status": "queued",
+                   "attempts": 0} for r in created for c in channels]
+    if deliveries:
+        upsert(session, AlertDelivery, deliveries, index_elements=["alert_id", "channel"])
+    return [r.id for r in created]

@@ -1,0 +1,505 @@
+"""Account categories from a bio and a display name (DESIGN §6).
+
+A seed's own category always wins (:func:`effective_category`). Every other account is labelled by the rules in
+:data:`RULES` below: of the categories whose rules match the bio or the display name, the first in the
+precedence order of :data:`CATEGORIES` wins (vc > investor > founder > media > developer), and "other" is the
+fallback. The match is kept as evidence, from the bio when both fields have it ("Jane Doe | VC" in the
+name is enough).
+
+How a rule matches
+------------------
+* Text is NFKC-normalised and lower-cased first, so "𝗙𝗼𝘂𝗻𝗱𝗲𝗿", "ＦＯＵＮＤＥＲ" and "FOUNDER" all read "founder".
+  Links, e-mail addresses and bare domains ("acme.vc", "dev.to", "https://…") are removed: they are
+  addresses, not self-descriptions.
+* A plain phrase is matched as whole words with a Unicode-aware boundary: it may not be glued to a letter,
+  digit or underscore on either side ("dev" is not in "devoted", "device", "Devon"; "press" is not in
+  "WordPress", "pressure", "espresso"; "angel" is not in "Los Angeles" or "angelic"). Spaces in a phrase
+  match any run of whitespace; a hyphen matches a hyphen, a space or nothing ("co-founder" also matches
+  "cofounder" and "co founder", "full-stack" also "fullstack"). Scripts written without spaces (Chinese,
+  Japanese) need no boundary: "共同創業者" contains "創業者".
+* A phrase starting with ``re:`` is a regular expression (case-insensitive, applied to the normalised text),
+  wrapped in the same word boundaries.
+* Hashtags count: "#founder" is a founder, "#vc" a VC (the "#" is not part of the word). A hashtag glued to
+  more letters does not ("#devlife" is not "dev").
+* @mentions never count: "@devrel", "@founder" or "@jane_vc" name *another* account, not a role. The only
+  exception is deliberate: "Partner @a16z" / "GP @acmeventures" name the fund the person works at.
+* Role words count in the singular only: "VC", not "VCs"; "founder", not "founders"; "developer", not
+  "developers". Plurals nearly always describe an audience ("helping founders pitch VCs", "tools for
+  developers"). A possessive still counts ("VC's").
+* "VC-backed", "VC funded", "VC money" describe a company's funding, not a VC. "Investor relations" is a
+  corporate job, not an investor.
+* A bare "angel" does not count: it is a given name ("Angel Ramírez"), a team ("Angels fan") or a word
+  ("guardian angel"). Investing needs context: "angel investor", "angel investing", "business angel",
+  "angel in @acme".
+* A bare "press" does not count either ("press play", "bench press", "French press", "press releases");
+  press phrases do ("the press", "tech press", "press officer", "#press"). Neither does a bare "podcast" ("press
+  play on our new podcast" is other); a podcast host or podcaster is media.
+* Past roles do not count. A match is discarded when a past marker (ex, former, formerly, previously, prev,
+  retired, recovering, past, ehemalig…, ancien…, antiguo…) appears before it in the same clause, or when it
+  is followed by "turned" ("journalist turned founder"). A clause ends at punctuation (, ; | . ! ?),
+  brackets, a line break, an emoji, an arrow, a spaced dash, or "now"/"currently"/"today"/"turned". So
+  "ex-founder now investor" is an investor, "Former VC" and "formerly partner at Sequoia" are not VCs, and
+  "Former founder & CEO of Acme" is other. The marker covers the rest of its clause, so "ex-Google engineer"
+  is not (currently) a developer either.
+* Topics are not roles: a match preceded in the same clause by "about" or "on", or (across commas, since
+  topics come in lists) by "covering", "writing about", "reporting on", "interviewing", "thoughts on",
+  "interested in"…, is what the person talks about: "tech reporter covering startups, venture capital and AI"
+  is media, "hot takes on VC" is other.
+* In the display name, a lone first word is a given name, not a role: "Dev Patel" and "Angel Ruiz" are
+  other, "Jane Doe | VC" and "Angel Investor Sam" are not.
+* Text is read left to right; at each word the highest-precedence phrase starting there is taken, and the
+  words it covers are not read again: "host of the VC podcast" is one media phrase, not a VC.
+* Negations ("not a VC", "never a founder") are out of scope: "not a VC" is a VC.
+* The multilingual phrases (Spanish, Portuguese, French, German, Italian, a few Chinese and Japanese) are a
+  modest, non-exhaustive list. Extend it through configuration.
+
+Extending the rules
+-------------------
+:meth:`CategoryRules.from_config` adds phrases from a mapping and/or a TOML or JSON file, category → list of
+phrases (a top-level ``categories`` table is also accepted), in the same syntax as :data:`RULES`::
+
+    # categories.toml ('single quotes' keep regex backslashes as they are)
+    [categories]
+    vc = ['re:partner\\s+at\\s+northwind']
+    developer = ["kernel hacker", "k8s wrangler"]
+
+Added phrases are tried after the built-in ones of the same category; precedence between categories does
+not change. Unknown category names are an error, and so is "other" (it is the fallback and takes no rules).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+CATEGORIES = ("vc", "investor", "founder", "media", "developer", "other")
+"""Every category, in precedence order; "other" is the fallback."""
+
+FALLBACK = "other"
+
+# ---------------------------------------------------------------------------------------------------------------
+# The rule table. Everything the classifier knows is in this block.
+# ---------------------------------------------------------------------------------------------------------------
+
+# Funds a "partner at …" works for. Spaces are optional so handles match too ("@foundersfund").
+KNOWN_FUNDS = (
+    "a16z", "andreessen horowitz", "sequoia", "accel", "benchmark", "greylock", "index ventures", "lightspeed",
+    "kleiner perkins", "founders fund", "first round", "general catalyst", "insight partners", "tiger global",
+    "khosla", "bessemer", "union square ventures", "usv", "y combinator", "yc", "gv", "nea", "redpoint",
+    "felicis", "ivp", "spark capital", "craft ventures", "initialized", "lux capital", "8vc", "thrive capital",
+    "coatue", "softbank", "balderton", "atomico", "northzone", "lakestar", "point nine", "earlybird",
+    "creandum", "localglobe", "seedcamp", "speedinvest", "techstars", "500 global", "paradigm", "matrix partners",
+    "battery ventures", "menlo ventures", "mayfield", "madrona",
+)
+_KNOWN_FUND = "|".join(r"\s*".join(map(re.escape, fund.split())) for fund in KNOWN_FUNDS)
+# a fund: a known one (or its handle), a name glued to Ventures/Capital/VC/Fund ("@acmevc"), or
+# "<up to 3 words> Ventures/Capital/VC/Fund"
+_FUND = (
+    rf"(?:@?(?:{_KNOWN_FUND})(?!\w)|@?\w+(?:vc|ventures|capital|fund)(?!\w)"
+    r"|(?:[\w&'.-]+\s+){1,3}(?:ventures|capital|vc|fund)(?!\w))"
+)
+# the jobs at a fund that make someone a VC (a plain "investor at X Ventures" stays an investor), and the
+# words between job and fund: "Partner @ a16z", "Principal at Acme Ventures", "GP, Acme Capital"
+FUND_ROLES = ("partner", "principal", "associate", "gp", "md", r"managing\s+director")
+_AT = r"\s*(?:@|at\b|,|of\b|[-–—|])\s*(?:the\s+)?"
+
+# fmt: off
+RULES: dict[str, tuple[str, ...]] = {
+    "vc": (
+        r"re:vc(?![-\s]*(?:backed|funded|funding|money|dollars))",
+        "venture capitalist",
+        "venture capital",
+        "venture partner",
+        "general partner",
+        *(f"re:{role}{_AT}{_FUND}" for role in FUND_ROLES),
+        # es / pt / fr / de / zh / ja
+        "capitalista de riesgo", "capital de riesgo", "capital riesgo", "capital de risco", "capital-risque",
+        r"re:risikokapital(?:geber(?:in)?|ist(?:in)?)?", "风险投资人", "ベンチャーキャピタリスト",
+    ),
+    "investor": (
+        "angel-investor",
+        r"re:angel[-\s]*invest(?:ing|ments?|ed|s)",
+        "business angel",
+        "super angel",
+        r"re:angel\s+(?:in|at|to)\s+@\w+",
+        r"re:investor(?![-\s]+(?:relations|updates?|decks?|memos?))",
+        "limited partner",
+        r"re:lp\s*(?:@|(?:at|in)\s+@)\s*\w+",
+        r"re:lp\s+in\s+(?:\w+\s+){0,2}(?:funds?|ventures|capital|vc)(?!\w)",
+        r"re:backing\s+(?:the\s+(?:best\s+)?)?(?:founders|startups|builders|companies|teams|entrepreneurs|@\w+)",
+        r"re:invest(?:s|ing|ed)?\s+in\s+(?:early|pre-?seed|seed|founders|startups|companies|teams|@\w+)",
+        "family office",
+        "syndicate lead",
+        r"re:scout\s*(?:@|at\s+|for\s+)@?\w+",
+        "check writer", "cheque writer",
+        # es / pt / fr / it / de / zh / ja
+        "inversor", "inversora", "inversionista", "investidor", "investidora", "investisseur", "investisseuse",
+        "investitore", "investitrice", "investorin", "投资人", "投資家",
+    ),
+    "founder": (
+        "co-founder",
+        "founder",
+        r"re:ceo(?<!the\sceo)\s*(?:of\s|at\s|@)\s*@?\w+",  # not "chief of staff to the CEO @ Acme"
+        "chief executive officer",
+        r"re:building\s+@\w+",
+        "serial entrepreneur",
+        "entrepreneur",
+        "solopreneur",
+        "indie hacker",
+        "bootstrapper",
+        # es / pt / fr / it / de / zh / ja
+        "co-fundador", "co-fundadora", "fundador", "fundadora", "co-fondateur", "co-fondatrice", "fondateur",
+        "fondatrice", "fondatore", "gründer", "gründerin", "mitgründer", "mitgründerin", "co-gründer",
+        "co-gründerin", "emprendedor", "emprendedora", "empreendedor", "empreendedora", "entrepreneuse",
+        "unternehmer", "unternehmerin", "创始人", "創始人", "創辦人", "創業者", "起業家",
+    ),
+    "media": (
+        "journalist",
+        "tech reporter",
+        "reporter",
+        r"re:editor(?<!code\seditor)(?<!text\seditor)(?<!video\seditor)(?<!photo\seditor)(?<!film\seditor)",
+        r"re:writer\s*(?:at\s|for\s|@)\s*@?\w+",
+        "staff writer", "contributing writer",
+        "columnist",
+        "correspondent",
+        "newsletter",
+        "podcast host", "podcast co-host", "podcaster",
+        r"re:host\s+(?:of|@|at)\s+[^|;\n]{0,40}?pod(?:cast)?(?!\w)",
+        r"re:co-?host\s+(?:of|@|at)\s+[^|;\n]{0,40}?pod(?:cast)?(?!\w)",
+        "radio host", "tv host", "broadcaster", "newsroom",
+        "the press", "tech press", "press officer", "press secretary", "press corps",
+        r"re:press(?<=#press)",
+        r"re:news(?<!hacker\snews)(?<!fake\snews)(?<!good\snews)(?<!bad\snews)(?<!no\snews)(?!\s+(?:junkie|addict))",
+        # es / pt / fr / it / de / zh / ja
+        "periodista", "reportero", "reportera", "redactor", "redactora", "jornalista", "repórter", "redator",
+        "redatora", "journaliste", "rédacteur", "rédactrice", "giornalista", "journalistin", "redakteur",
+        "redakteurin", "记者", "記者", "ジャーナリスト",
+    ),
+    "developer": (
+        "developer",
+        "dev",
+        "devops", "devsecops", "devrel", "dev rel", "gamedev", "webdev", "indiedev",
+        "engineer",
+        "engineering",
+        r"re:software(?!\s+(?:sales|company|companies))",
+        "web development", "app development", "software development", "game development", "mobile development",
+        "programmer",
+        "coder",
+        "write code", "writes code", "writing code",
+        "full-stack", "front-end", "back-end",
+        "open-source", "oss",
+        "swe", "sde", "sre", "cto", "sysadmin",
+        "maintainer",
+        "data scientist",
+        "rustacean", "pythonista",
+        # es / pt / fr / it / de / zh / ja
+        "desarrollador", "desarrolladora", "desenvolvedor", "desenvolvedora", "développeur", "développeuse",
+        "sviluppatore", "sviluppatrice", "programador", "programadora", "programmeur", "programmeuse",
+        "entwickler", "entwicklerin", "softwareentwickler", "softwareentwicklerin",
+        "webentwickler", "webentwicklerin", "ingeniero", "ingeniera", "engenheiro", "engenheira", "ingénieur",
+        "ingénieure", "ingegnere", "ingenieur", "ingenieurin", "エンジニア", "プログラマー", "开发者", "開発者",
+        "程序员", "工程师", "工程師",
+    ),
+}
+
+# Before a match in the same clause, these make it a past role or a topic (see the module docstring).
+PAST_MARKERS = (
+    "ex", "former", "formerly", "previously", "prev", "retired", "recovering", "past", "ehemalig", "ehemalige",
+    "ehemaliger", "ehemaliges", "ancien", "ancienne", "antiguo", "antigua",
+)
+# Topic markers reach across commas ("covering startups, VC and AI"); the short ones stop at a comma.
+TOPIC_MARKERS = (
+    "covering", "covers", "interviewing", "interviews", "interested in", "obsessed with", "writing about",
+    "writes about", "write about", "reporting on", "reports on", "talking about", "thoughts on", "takes on",
+)
+SHORT_TOPIC_MARKERS = ("about", "on")
+# After a match, this makes it a past role.
+TURNED = "turned"
+# fmt: on
+
+# ---------------------------------------------------------------------------------------------------------------
+# Matching machinery
+# ---------------------------------------------------------------------------------------------------------------
+
+# Not glued to a letter, digit or underscore, nor to an @ (handles are not roles).
+_LEFT = r"(?<![\w@])"
+_RIGHT = r"(?!\w)"
+# Chinese and Japanese are written without spaces: phrases in these scripts match anywhere.
+_CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_START = re.compile(rf"[{_CJK}]")
+_CJK_GROUP = "__cjk"
+_HYPHEN = r"[-‐‑–\s]?"
+_EMOJI = r"\u2190-\u21ff\u2300-\u23ff\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff"
+_NOW = r"(?<!\w)(?:now|currently|today|nowadays|turned|ahora|actualmente|maintenant|jetzt|agora)(?!\w)"
+_STRONG_BREAK = rf"[|;!?\n\r{_EMOJI}]|\.(?=\s|$)|{_NOW}"
+_CLAUSE_BREAK = re.compile(rf"{_STRONG_BREAK}|[,()\[\]{{}}<>•·]|\s[-–—]+\s")
+_TOPIC_BREAK = re.compile(_STRONG_BREAK)
+_PAST = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, PAST_MARKERS)) + r")(?!\w)")
+_TOPIC = re.compile(r"(?<!\w)(?:" + "|".join(r"\s+".join(m.split()) for m in TOPIC_MARKERS) + r")(?!\w)")
+_SHORT_TOPIC = re.compile(r"(?<!\w)(?:" + "|".join(SHORT_TOPIC_MARKERS) + r")(?!\w)")
+_TURNED = re.compile(rf"[\s\-–—]*{TURNED}(?!\w)")
+_FIRST_WORD = re.compile(r"\W*(\w+)")
+_MAYBE_ADDRESS = re.compile(r"\.[a-z]")
+_NOT_TEXT = re.compile(
+    r"(?:https?://|www\.)\S+"  # links
+    r"|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail addresses
+    r"|(?<![\w@.-])[\w-]+(?:\.[\w-]+)*\.[a-z]{2,24}(?![\w.])(?:/\S*)?"  # bare domains: acme.vc, dev.to
+)
+
+
+def normalise(text: str | None) -> str:
+    """The text rules see: NFKC, lower case, without links, e-mail addresses or domains."""
+    if not text:
+        return ""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    text = text.lower()
+    return _NOT_TEXT.sub(" ", text) if _MAYBE_ADDRESS.search(text) else text
+
+
+def phrase_body(phrase: str) -> str:
+    """The regular expression for one rule phrase (plain phrase or ``re:`` regex), without the boundaries."""
+    if phrase.startswith("re:"):
+        body = phrase[3:]
+        # text is lower-cased already; a regex written with capitals is matched case-insensitively
+        return body if body == body.lower() else f"(?i:{body})"
+    words = [[re.escape(p) for p in word.split("-") if p] for word in phrase.lower().split()]
+    return r"\s+".join(_HYPHEN.join(parts) for parts in words if parts)
+
+
+def _is_cjk(phrase: str) -> bool:
+    return not phrase.startswith("re:") and _CJK_START.match(phrase.strip()) is not None
+
+
+def phrase_pattern(phrase: str) -> str:
+    """The regular expression for one rule phrase, word boundaries included."""
+    if _is_cjk(phrase):
+        return f"(?:{phrase_body(phrase)})"
+    return f"{_LEFT}(?:{phrase_body(phrase)}){_RIGHT}"
+
+
+def _alternation(phrases: Iterable[str]) -> str:
+    """Rule bodies joined with "|", plain phrases grouped by their first character (much faster to scan)."""
+    items: list[tuple[str, str]] = []  # ("raw", body) or ("bucket", first character)
+    buckets: dict[str, list[str]] = {}
+    for phrase in phrases:
+        body = phrase_body(phrase)
+        first = re.escape(phrase.strip().lower()[:1])
+        if phrase.startswith("re:") or first in ("", "\\-") or not body.startswith(first):
+            items.append(("raw", body))
+            continue
+        if first not in buckets:
+            buckets[first] = []
+            items.append(("bucket", first))
+        buckets[first].append(body[len(first) :])
+    parts = []
+    for kind, value in items:
+        if kind == "raw":
+            parts.append(value)
+        else:
+            rests = buckets[value]
+            parts.append(value + (rests[0] if len(rests) == 1 else f"(?:{'|'.join(rests)})"))
+    return "|".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Categorization:
+    """A category with its evidence: the text that matched, the field it was in, and the rule."""
+
+    category: str
+    matched: str | None = None
+    field: str | None = None  # "bio", "name" or "seed"; None for the fallback
+    rule: str | None = None
+
+    @property
+    def evidence(self) -> str | None:
+        """A short human-readable reason, e.g. 'bio: "angel investor"'."""
+        if self.field == "seed":
+            return "seed category"
+        if self.matched is None:
+            return None
+        return f'{self.field}: "{self.matched}"'
+
+
+def _is_past_or_topic(text: str, start: int, end: int) -> bool:
+    """Whether the match text[start:end] is a past role or a topic (see the module docstring)."""
+    return (
+        _TURNED.match(text, end) is not None
+        or _governed(_PAST, _CLAUSE_BREAK, text, start)
+        or _governed(_SHORT_TOPIC, _CLAUSE_BREAK, text, start)
+        or _governed(_TOPIC, _TOPIC_BREAK, text, start)
+    )
+
+
+def _governed(marker: re.Pattern[str], breaks: re.Pattern[str], text: str, start: int) -> bool:
+    """Whether a marker occurs before ``start`` with no clause break between it and ``start``."""
+    return any(breaks.search(text, m.end(), start) is None for m in marker.finditer(text, 0, start))
+
+
+class CategoryRules:
+    """A compiled rule table.
+
+    One scanning regex holds every rule, a named group per category in precedence order, so a single pass
+    over a text reads it left to right: at each word it takes the highest-precedence rule matching there, and
+    the words that match covers are not read again ("host of the VC podcast" is one media phrase, not a VC).
+    The best category over the bio, then the name, wins. Per-category and per-rule regexes are only used to
+    settle a discarded (past or topic) match and to name the rule.
+    """
+
+    def __init__(self, rules: Mapping[str, Iterable[str]] | None = None):
+        table = RULES if rules is None else _validated(rules)
+        self.rules: dict[str, tuple[str, ...]] = {c: tuple(table.get(c, ())) for c in CATEGORIES if c != FALLBACK}
+        self._single: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+        self._combined: dict[str, re.Pattern[str]] = {}
+        groups, cjk_groups = [], []
+        for category, phrases in self.rules.items():
+            singles = [(phrase, _compiled(category, phrase)) for phrase in phrases]
+            if not singles:
+                continue
+            self._single[category] = singles
+            self._combined[category] = re.compile("|".join(p.pattern for _, p in singles))
+            if latin := [p for p in phrases if not _is_cjk(p)]:
+                groups.append(f"(?P<{category}>{_alternation(latin)})")
+            if cjk := [p for p in phrases if _is_cjk(p)]:
+                cjk_groups.append(f"(?P<{category}{_CJK_GROUP}>{_alternation(cjk)})")
+        self._order = {c: i for i, c in enumerate(CATEGORIES)}
+        self._lower = {c: [d for d in CATEGORIES[i + 1 : -1] if d in self._combined] for c, i in self._order.items()}
+        scan = [f"{_LEFT}(?:{'|'.join(groups)}){_RIGHT}"] if groups else []
+        scan += [f"(?=[{_CJK}])(?:{'|'.join(cjk_groups)})"] if cjk_groups else []
+        self._scan = re.compile("|".join(scan)) if scan else None
+
+    @classmethod
+    def from_config(
+        cls, extra: Mapping[str, Iterable[str] | str] | None = None, path: str | Path | None = None
+    ) -> CategoryRules:
+        """The built-in rules plus phrases from a TOML/JSON file and/or a mapping (category → phrases)."""
+        merged = {c: list(RULES.get(c, ())) for c in CATEGORIES if c != FALLBACK}
+        for source in (load_rules_file(path) if path is not None else None, extra):
+            for category, phrases in _validated(source or {}).items():
+                merged[category].extend(phrases)
+        return cls(merged)
+
+    def categorize(self, bio: str | None, name: str | None = "") -> Categorization:
+        """The first category in precedence order whose rules match the bio, else the name; else "other"."""
+        best: tuple[int, int, str, str, str, int, int] | None = None  # rank, field, category, field, text, span
+        for field_index, (field, raw) in enumerate((("bio", bio), ("name", name))):
+            text = normalise(raw)
+            if not text or self._scan is None:
+                continue
+            given_name = _FIRST_WORD.match(text) if field == "name" else None
+            for m in self._scan.finditer(text):
+                group = m.lastgroup
+                if group is None:  # defensive: the category groups are outermost, so lastgroup names one
+                    group = next(g for g, v in m.groupdict().items() if v is not None)
+                category = group.removesuffix(_CJK_GROUP)
+                candidates = [category, *self._lower[category]]  # if discarded, a lower category may match here
+                start = m.start(group)
+                end: int | None = m.end(group)
+                if given_name and (start, end) == given_name.span(1):
+                    continue  # "Dev Patel", "Angel Ruiz": a lone first word of a display name is a given name
+                for candidate in candidates:
+                    rank = self._order[candidate]
+                    if best is not None and (rank, field_index) >= best[:2]:
+                        break  # cannot beat what we have (an earlier match of the same rank wins)
+                    if candidate != category:
+                        sub = self._combined[candidate].match(text, start)
+                        end = sub.end() if sub else None
+                    if end is not None and end > start and not _is_past_or_topic(text, start, end):
+                        best = (rank, field_index, candidate, field, text, start, end)
+                        break
+            if best is not None and best[:2] == (0, 0):
+                break  # a VC in the bio: nothing can beat it
+        if best is None:
+            return Categorization(FALLBACK)
+        _, _, category, field, text, start, end = best
+        rule = next((r for r, p in self._single[category] if (hit := p.match(text, start)) and hit.end() == end), None)
+        return Categorization(category, text[start:end], field, rule)
+
+
+def _compiled(category: str, phrase: str) -> re.Pattern[str]:
+    try:
+        pattern = re.compile(phrase_pattern(phrase))
+    except re.error as exc:
+        raise ValueError(f"invalid {category} rule {phrase!r}: {exc}") from None
+    if pattern.groupindex or re.search(r"\\[1-9]|\(\?P=|\(\?\(", phrase):
+        raise ValueError(f"{category} rule {phrase!r}: named groups and backreferences are not supported")
+    if pattern.fullmatch(""):
+        raise ValueError(f"{category} rule {phrase!r} matches the empty string")
+    return pattern
+
+
+def load_rules_file(path: str | Path) -> dict[str, list[str]]:
+    """Read extra phrases from a .toml or .json file: category → list of phrases (or under ``categories``)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".toml":
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    elif suffix == ".json":
+        data = json.loads(path.read_text(encoding="utf-8"))
+    else:
+        raise ValueError(f"category rules file must be .toml or .json: {path}")
+    if isinstance(data, dict) and isinstance(data.get("categories"), dict):
+        data = data["categories"]
+    if not isinstance(data, dict):
+        raise ValueError(f"category rules file must map category → list of phrases: {path}")
+    return _validated(data)
+
+
+def _validated(rules: Mapping[str, Iterable[str] | str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    unknown = []
+    for key, phrases in rules.items():
+        category = str(key).strip().lower()
+        if category == FALLBACK:
+            raise ValueError('"other" is the fallback category and takes no rules')
+        if category not in CATEGORIES:
+            unknown.append(str(key))
+            continue
+        if isinstance(phrases, str):
+            phrases = [phrases]
+        if not isinstance(phrases, Iterable):
+            raise ValueError(f"{category} rules must be a list of phrases, not {phrases!r}")
+        listed = list(phrases)
+        if not all(isinstance(p, str) and p.strip() and p.strip() != "re:" for p in listed):
+            raise ValueError(f"{category} rules must be non-empty strings: {listed!r}")
+        out.setdefault(category, []).extend(p.strip() for p in listed)
+    if unknown:
+        known = ", ".join(CATEGORIES[:-1])
+        raise ValueError(f"unknown categor{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)} (known: {known})")
+    return out
+
+
+@cache
+def default_rules() -> CategoryRules:
+    """The built-in rules, compiled once."""
+    return CategoryRules()
+
+
+def categorize(bio: str | None, name: str | None = "") -> Categorization:
+    """Categorize with the built-in rules."""
+    return default_rules().categorize(bio, name)
+
+
+def effective_categorization(
+    seed_category: str | None, bio: str | None, name: str | None, rules: CategoryRules | None = None
+) -> Categorization:
+    """A seed's own category wins; otherwise the rules decide. An unknown seed category is a ValueError."""
+    if seed_category is not None and seed_category.strip():
+        category = seed_category.strip().lower()
+        if category not in CATEGORIES:
+            raise ValueError(f"unknown seed category {seed_category!r} (known: {', '.join(CATEGORIES)})")
+        return Categorization(category, None, "seed", None)
+    return (rules or default_rules()).categorize(bio, name)
+
+
+def effective_category(
+    seed_category: str | None, bio: str | None, name: str | None, rules: CategoryRules | None = None
+) -> str:
+    """The category to store for an account: its seed category if it is a seed, else the rules' verdict."""
+    return effective_categorization(seed_category, bio, name, rules).category
