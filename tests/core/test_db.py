@@ -23,6 +23,8 @@ def _account(i, name="user"):
 def test_migrated_schema_matches_the_models(database):
     with database.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    # the PostgreSQL queue (PostgresHuey) may keep its own huey_* tables in the same database
+    diff = [d for d in diff if not (d[0] == "remove_table" and d[1].name.startswith("huey"))]
     assert diff == []
     assert migrations.current(database.url) is not None
 
