@@ -166,3 +166,34 @@ def test_a_402_that_persists_pauses_again_at_each_retry(start_simulator, make_ru
     server.sim.set_faults(FaultProfile())
     drive(rt, memory_queue(rt), until=world.end + hours(2), on_tick=log.collect)
     _assert_equal_to_truth(rt, server, world, campaign_id)
+
+
+def test_tasks_queued_before_an_app_wide_pause_make_no_call(start_simulator, make_runtime):
+    """A 402 or usage cap pauses polling; tasks the same tick had already queued must not call X again."""
+    from sqlalchemy import select
+
+    from socap.monitoring import jobs as job_state
+    from socap.monitoring.engine import run_tick
+    from socap.monitoring.models import PollJob
+    from socap.runtime import set_current
+    from socap.simulator import load_scenario
+
+    from .support import create_campaign, memory_queue, usage
+
+    scenario = load_scenario("1")
+    server = start_simulator(scenario)
+    rt = make_runtime(server)
+    create_campaign(rt, scenario)
+    queue = memory_queue(rt)
+    set_current(rt)
+    report = run_tick(rt, queue)
+    assert report.messages
+    calls_before = usage(server)["total_calls"]
+    with rt.db.write() as s:
+        job_state.set_polling_pause(s, reason="X credits depleted", now=rt.clock.now(),
+                                    retry_at=rt.clock.now() + job_state.CREDITS_RETRY)
+    while queue.run_one():
+        pass
+    assert usage(server)["total_calls"] == calls_before
+    with rt.db.session() as s:
+        assert all(j.lease_owner is None for j in s.scalars(select(PollJob)))

@@ -28,6 +28,12 @@ def _interval(session: Session, job) -> timedelta:
 
 
 def execute(rt: Runtime, message: TaskMessage) -> None:
+    with rt.db.write() as session:
+        if jobs.polling_pause(session):
+            # X refused us app-wide after this task was queued: do not spend a call on a certain refusal
+            for job in jobs.owned_jobs(session, list(message.job_ids), owner=message.owner):
+                jobs.release(job)
+            return
     stats = CallStats()
     budget = RateBudgetStore(rt.db, rt.clock, rt.settings.x_rate_limits)
 
