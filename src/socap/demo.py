@@ -45,16 +45,12 @@ def _fresh_files() -> tuple[str, str]:
 
 
 def _create_campaign(runtime: Runtime, loaded, world) -> int:
-    spec = loaded.campaign_spec()
-    data = CampaignInput(name=spec["name"], main=spec["main"], influencer=spec["influencer"],
-                         investor=spec["investor"], days=spec["days"], starts_at=world.start,
-                         threshold=spec["threshold"], spacing_minutes=spec["spacing_minutes"])
+    data = CampaignInput.from_spec(loaded.campaign_spec(), starts_at=world.start)
     with runtime.x_client() as client:
-        plan = campaign_service.plan_campaign(data, client=client, clock=runtime.clock)
-    with runtime.db.write() as session:
-        workspace = auth_service.get_or_create_workspace(session, clock=runtime.clock)
-        campaign = campaign_service.create_campaign(session, plan, workspace_id=workspace.id, clock=runtime.clock)
-        view = campaign_service.to_out(session, campaign, warnings=plan.warnings)
+        campaign_id, plan = campaign_service.create(runtime.db, client, runtime.clock, data)
+    with runtime.db.session() as session:
+        view = campaign_service.to_out(session, campaign_service.get(session, campaign_id=campaign_id),
+                                       warnings=plan.warnings)
     out.print(f"\nCreated campaign {view.id} [bold]{escape(view.name)}[/] ({view.status}), "
               f"{format_instant(view.starts_at)} → {format_instant(view.ends_at)}, "
               f"threshold {view.alert_threshold}, alert spacing {view.alert_spacing_minutes} min")
@@ -69,16 +65,14 @@ def _create_campaign(runtime: Runtime, loaded, world) -> int:
 
 def _import_seeds(runtime: Runtime, loaded) -> None:
     """The scenario's curated important accounts, imported and synced as a user would."""
-    rows = seed_service.parse_csv(loaded.seeds_csv())
+    with runtime.db.write() as session:
+        workspace_id = auth_service.get_or_create_workspace(session, clock=runtime.clock).id
     with runtime.x_client() as client:
-        accounts, missing = seed_service.resolve(client, rows, now=runtime.clock.now())
-        with runtime.db.write() as session:
-            workspace_id = auth_service.get_or_create_workspace(session, clock=runtime.clock).id
-            seed_service.import_rows(session, workspace_id=workspace_id, rows=rows, accounts=accounts,
-                                     now=runtime.clock.now())
+        added, _ = seed_service.import_csv(runtime.db, client, runtime.clock, workspace_id=workspace_id,
+                                           text=loaded.seeds_csv())
         report = sync.sync_workspace(runtime.db, client, runtime.clock, workspace_id=workspace_id)
     edges = sum(s.edges or 0 for s in report.seeds)
-    out.print(f"Seed list: {len(rows)} important accounts imported ({len(missing)} not found), "
+    out.print(f"Seed list: {added} important accounts imported, "
               f"their following lists synced: {edges:,} follow edges.")
 
 

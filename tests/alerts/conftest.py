@@ -62,14 +62,10 @@ def receiver():
 
 
 def import_and_sync_seeds(rt, scenario) -> int:
-    rows = seed_service.parse_csv(scenario.seeds_csv())
+    with rt.db.write() as session:
+        workspace_id = auth_service.get_or_create_workspace(session, clock=rt.clock).id
     with rt.x_client() as client:
-        accounts, missing = seed_service.resolve(client, rows, now=rt.clock.now())
-        assert not missing
-        with rt.db.write() as session:
-            workspace_id = auth_service.get_or_create_workspace(session, clock=rt.clock).id
-            seed_service.import_rows(session, workspace_id=workspace_id, rows=rows, accounts=accounts,
-                                     now=rt.clock.now())
+        seed_service.import_csv(rt.db, client, rt.clock, workspace_id=workspace_id, text=scenario.seeds_csv())
         report = sync.sync_workspace(rt.db, client, rt.clock, workspace_id=workspace_id)
     assert report.finished
     return workspace_id

@@ -7,7 +7,6 @@ from datetime import datetime
 import httpx
 from sqlalchemy import select
 
-from socap.auth import service as auth_service
 from socap.campaigns import service as campaign_service
 from socap.campaigns.models import CampaignTweet
 from socap.campaigns.schemas import CampaignInput
@@ -17,16 +16,9 @@ from socap.monitoring.models import Engagement, MetricSnapshot
 
 
 def create_campaign(rt, scenario, **changes) -> int:
-    spec = scenario.campaign_spec()
-    values = dict(name=spec["name"], main=spec["main"], influencer=spec["influencer"], investor=spec["investor"],
-                  days=spec["days"], threshold=spec["threshold"], spacing_minutes=spec["spacing_minutes"],
-                  starts_at=scenario.build_world().start)
-    values.update(changes)
+    data = CampaignInput.from_spec(scenario.campaign_spec(), starts_at=scenario.build_world().start, **changes)
     with rt.x_client() as client:
-        plan = campaign_service.plan_campaign(CampaignInput(**values), client=client, clock=rt.clock)
-    with rt.db.write() as session:
-        workspace = auth_service.get_or_create_workspace(session, clock=rt.clock)
-        return campaign_service.create_campaign(session, plan, workspace_id=workspace.id, clock=rt.clock).id
+        return campaign_service.create(rt.db, client, rt.clock, data)[0]
 
 
 def memory_queue(rt):

@@ -9,7 +9,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from socap.auth import service as auth_service
 from socap.campaigns import service
 from socap.campaigns.schemas import CampaignInput, CampaignOut
 from socap.console import EXIT_INVALID, fail, out, print_json, runtime
@@ -81,11 +80,9 @@ def create(
         # validate before touching the network or the database
         service.validate_input(data, now=rt.clock.now())
         with rt.x_client() as client:
-            plan = service.plan_campaign(data, client=client, clock=rt.clock)
-        with rt.db.write() as session:
-            workspace = auth_service.get_or_create_workspace(session, clock=rt.clock)
-            campaign = service.create_campaign(session, plan, workspace_id=workspace.id, clock=rt.clock)
-            return service.to_out(session, campaign, warnings=plan.warnings)
+            campaign_id, plan = service.create(rt.db, client, rt.clock, data)
+        with rt.db.session() as session:
+            return service.to_out(session, service.get(session, campaign_id=campaign_id), warnings=plan.warnings)
 
     view = _run_guarded(_create)
     if as_json:

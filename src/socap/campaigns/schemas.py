@@ -27,6 +27,12 @@ class CampaignInput(BaseModel):
     notify_urls: list[str] = Field(default_factory=list)
     allow_missing: bool = False
 
+    @classmethod
+    def from_spec(cls, spec: dict, **changes) -> CampaignInput:
+        """From a campaign spec (the simulator's scenarios describe their campaign this way)."""
+        fields = ("name", "main", "influencer", "investor", "days", "threshold", "spacing_minutes")
+        return cls(**{**{k: spec[k] for k in fields if k in spec}, **changes})
+
 
 @dataclass(frozen=True)
 class PostRef:

@@ -218,6 +218,18 @@ def create_campaign(session: Session, plan: CampaignPlan, *, workspace_id: int, 
     return campaign
 
 
+def create(db, client: XClient, clock: Clock, data: CampaignInput, *,
+           workspace_id: int | None = None) -> tuple[int, CampaignPlan]:
+    """Resolve on X (no transaction open), then write the campaign in one transaction. Returns (id, plan)."""
+    from socap.auth import service as auth_service
+
+    plan = plan_campaign(data, client=client, clock=clock)
+    with db.write() as session:
+        if workspace_id is None:
+            workspace_id = auth_service.get_or_create_workspace(session, clock=clock).id
+        return create_campaign(session, plan, workspace_id=workspace_id, clock=clock).id, plan
+
+
 def add_posts(session: Session, campaign: Campaign, posts: Sequence[ResolvedPost], *, clock: Clock) -> list[str]:
     """Add resolved posts to an existing campaign; posts it already tracks are skipped with a warning."""
     tracked = set(session.scalars(select(CampaignTweet.tweet_id)

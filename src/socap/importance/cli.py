@@ -58,14 +58,10 @@ def seeds_import(file: Annotated[Path, typer.Argument(help="CSV with username,ca
         fail(f"cannot read {file}: {exc}", EXIT_INVALID)
 
     def _import() -> tuple[int, int]:
-        rows = seed_service.parse_csv(text)
-        with _budgeted_client() as client:
-            accounts, missing = seed_service.resolve(client, rows, now=rt.clock.now())
-        if missing:
-            raise seed_service.SeedImportError(missing)
         with rt.db.write() as session:
-            return seed_service.import_rows(session, workspace_id=_workspace_id(session), rows=rows,
-                                            accounts=accounts, now=rt.clock.now())
+            workspace_id = _workspace_id(session)
+        with _budgeted_client() as client:
+            return seed_service.import_csv(rt.db, client, rt.clock, workspace_id=workspace_id, text=text)
 
     added, updated = _guard(_import)
     out.print(f"seeds imported: {added} added, {updated} updated. Next: `socap importance sync`.")

@@ -153,6 +153,18 @@ def import_rows(session: Session, *, workspace_id: int, rows: Sequence[SeedRow],
     return added, updated
 
 
+def import_csv(db, client: XClient, clock, *, workspace_id: int, text: str) -> tuple[int, int]:
+    """Parse, resolve on X (no transaction open), then write all rows in one transaction — or nothing.
+
+    Returns (added, updated); raises SeedImportError naming every bad line or unknown handle."""
+    rows = parse_csv(text)
+    accounts, missing = resolve(client, rows, now=clock.now())
+    if missing:
+        raise SeedImportError(missing)
+    with db.write() as session:
+        return import_rows(session, workspace_id=workspace_id, rows=rows, accounts=accounts, now=clock.now())
+
+
 def get(session: Session, *, workspace_id: int, username: str) -> ImportantAccount:
     name = username.strip().lstrip("@").lower()
     seed = session.scalar(select(ImportantAccount).where(ImportantAccount.workspace_id == workspace_id)

@@ -84,25 +84,18 @@ def _nothing_left(rt: Runtime) -> bool:
 
 
 def _ensure_scenario_campaign(rt: Runtime, scenario) -> None:
-    from socap.auth import service as auth_service
     from socap.campaigns import service as campaign_service
     from socap.campaigns.models import Campaign
     from socap.campaigns.schemas import CampaignInput
 
-    spec = scenario.campaign_spec()
+    data = CampaignInput.from_spec(scenario.campaign_spec(), starts_at=scenario.start)
     with rt.db.session() as session:
-        if session.scalar(select(Campaign.id).where(Campaign.name == spec["name"])) is not None:
+        if session.scalar(select(Campaign.id).where(Campaign.name == data.name)) is not None:
             return
-    data = CampaignInput(name=spec["name"], main=spec["main"], influencer=spec["influencer"],
-                         investor=spec["investor"], days=spec["days"], starts_at=scenario.start,
-                         threshold=spec["threshold"], spacing_minutes=spec["spacing_minutes"])
     with rt.x_client() as client:
-        plan = campaign_service.plan_campaign(data, client=client, clock=rt.clock)
-    with rt.db.write() as session:
-        workspace = auth_service.get_or_create_workspace(session, clock=rt.clock)
-        campaign = campaign_service.create_campaign(session, plan, workspace_id=workspace.id, clock=rt.clock)
-        out.print(f"created campaign {campaign.id} {escape(campaign.name)!r} from the scenario "
-                  f"({len(plan.posts)} posts, {4 * len(plan.posts)} jobs)")
+        campaign_id, plan = campaign_service.create(rt.db, client, rt.clock, data)
+    out.print(f"created campaign {campaign_id} {escape(data.name)!r} from the scenario "
+              f"({len(plan.posts)} posts, {4 * len(plan.posts)} jobs)")
 
 
 @app.command()
