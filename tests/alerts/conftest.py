@@ -69,3 +69,19 @@ def import_and_sync_seeds(rt, scenario) -> int:
         report = sync.sync_workspace(rt.db, client, rt.clock, workspace_id=workspace_id)
     assert report.finished
     return workspace_id
+
+
+@pytest.fixture
+def launch(start_simulator, make_runtime, receiver):
+    """``launch(scenario)`` → (runtime, campaign id): simulator up, seeds imported and synced, the scenario's
+    campaign created notifying ``receiver`` (whose arrival times follow the simulator's clock)."""
+    from tests.monitoring.support import create_campaign
+
+    def start(scenario):
+        server = start_simulator(scenario)
+        receiver.clock = server.clock
+        rt = make_runtime(server)
+        import_and_sync_seeds(rt, scenario)
+        return rt, create_campaign(rt, scenario, notify_urls=[receiver.url])
+
+    return start

@@ -13,9 +13,7 @@ from socap.campaigns.models import Campaign
 from socap.monitoring.engine import drive
 from socap.simulator import Scenario, hours, load_scenario, minutes
 from socap.simulator.builder import ScenarioBuilder
-from tests.monitoring.support import create_campaign, memory_queue
-
-from .conftest import import_and_sync_seeds
+from tests.monitoring.support import memory_queue
 
 
 def _alerts(rt, campaign_id):
@@ -23,14 +21,9 @@ def _alerts(rt, campaign_id):
         return s.scalars(select(Alert).where(Alert.campaign_id == campaign_id).order_by(Alert.id)).all()
 
 
-def test_scenario6_batches_are_spread_over_20_minutes_highest_first_without_overlap(
-        start_simulator, make_runtime, receiver):
+def test_scenario6_batches_are_spread_over_20_minutes_highest_first_without_overlap(launch, receiver):
     scenario = load_scenario("6")
-    server = start_simulator(scenario)
-    receiver.clock = server.clock
-    rt = make_runtime(server)
-    import_and_sync_seeds(rt, scenario)
-    campaign_id = create_campaign(rt, scenario, notify_urls=[receiver.url])
+    rt, campaign_id = launch(scenario)
     start = scenario.start
     drive(rt, memory_queue(rt), until=start + timedelta(minutes=59))
 
@@ -52,14 +45,10 @@ def test_scenario6_batches_are_spread_over_20_minutes_highest_first_without_over
     assert len(alerts) == 80 and {a.status for a in alerts} == {"sent"}
 
 
-def test_scenario1_day2_three_vc_alerts_about_seven_minutes_apart_media_none(start_simulator, make_runtime, receiver):
+def test_scenario1_day2_three_vc_alerts_about_seven_minutes_apart_media_none(launch, receiver):
     """The spec's "3 alerts spaced 5-7 minutes apart" (VCs 18, 15, 12) and the media reply at 8 (below 10)."""
     scenario = load_scenario("1")
-    server = start_simulator(scenario)
-    receiver.clock = server.clock
-    rt = make_runtime(server)
-    import_and_sync_seeds(rt, scenario)
-    create_campaign(rt, scenario, notify_urls=[receiver.url])
+    rt, _ = launch(scenario)
     drive(rt, memory_queue(rt), until=scenario.start + timedelta(days=1, hours=13))
 
     texts = receiver.texts()
@@ -80,14 +69,9 @@ def test_scenario1_day2_three_vc_alerts_about_seven_minutes_apart_media_none(sta
     assert len(texts) == 5
 
 
-def test_crash_between_send_and_mark_sent_gives_one_duplicate_with_the_same_key(
-        start_simulator, make_runtime, receiver):
+def test_crash_between_send_and_mark_sent_gives_one_duplicate_with_the_same_key(launch, receiver):
     scenario = load_scenario("1")
-    server = start_simulator(scenario)
-    receiver.clock = server.clock
-    rt = make_runtime(server)
-    import_and_sync_seeds(rt, scenario)
-    campaign_id = create_campaign(rt, scenario, notify_urls=[receiver.url])
+    rt, campaign_id = launch(scenario)
     receiver.fail_next = 1  # @johnvc's alert (01:30 run) fails once, so it is still pending afterwards
     drive(rt, memory_queue(rt), until=scenario.start + timedelta(hours=1, minutes=30, seconds=10))
     assert receiver.messages == [] and receiver.fail_next == 0
@@ -120,13 +104,9 @@ def test_crash_between_send_and_mark_sent_gives_one_duplicate_with_the_same_key(
     assert len(set(keys)) == 5, "none lost"
 
 
-def test_failures_retry_with_backoff_and_show_the_last_error(start_simulator, make_runtime, receiver):
+def test_failures_retry_with_backoff_and_show_the_last_error(launch, receiver):
     scenario = load_scenario("1")
-    server = start_simulator(scenario)
-    receiver.clock = server.clock
-    rt = make_runtime(server)
-    import_and_sync_seeds(rt, scenario)
-    campaign_id = create_campaign(rt, scenario, notify_urls=[receiver.url])
+    rt, campaign_id = launch(scenario)
     receiver.fail_next = 2
     drive(rt, memory_queue(rt), until=scenario.start + timedelta(hours=2))
     with rt.db.session() as s:
@@ -151,12 +131,8 @@ def _late_burst(b: ScenarioBuilder) -> None:
 LATE_BURST = Scenario.from_function("t_late_burst", _late_burst)
 
 
-def test_no_alert_after_completion_pending_ones_are_cancelled(start_simulator, make_runtime, receiver):
-    server = start_simulator(LATE_BURST)
-    receiver.clock = server.clock
-    rt = make_runtime(server)
-    import_and_sync_seeds(rt, LATE_BURST)
-    campaign_id = create_campaign(rt, LATE_BURST, notify_urls=[receiver.url])
+def test_no_alert_after_completion_pending_ones_are_cancelled(launch, receiver):
+    rt, campaign_id = launch(LATE_BURST)
     drive(rt, memory_queue(rt), until=LATE_BURST.start + timedelta(days=1, hours=2))
     with rt.db.session() as s:
         campaign = s.get(Campaign, campaign_id)
@@ -176,13 +152,9 @@ def test_no_alert_after_completion_pending_ones_are_cancelled(start_simulator, m
     assert {d["status"] for a in listed if a["status"] == "cancelled" for d in a["deliveries"]} == {"cancelled"}
 
 
-def test_scenario5_the_same_investor_gets_three_alerts_for_three_posts(start_simulator, make_runtime, receiver):
+def test_scenario5_the_same_investor_gets_three_alerts_for_three_posts(launch, receiver):
     scenario = load_scenario("5")
-    server = start_simulator(scenario)
-    receiver.clock = server.clock
-    rt = make_runtime(server)
-    import_and_sync_seeds(rt, scenario)
-    create_campaign(rt, scenario, notify_urls=[receiver.url])
+    rt, _ = launch(scenario)
     drive(rt, memory_queue(rt), until=scenario.start + timedelta(hours=1, minutes=30))
     texts = receiver.texts()
     assert [t.split(' tweet: "')[0] + " tweet" if ' tweet: "' in t else t for t in texts] == [

@@ -27,10 +27,7 @@ def _lookup_calls(server) -> int:
 
 def _create(rt, data: CampaignInput) -> int:
     with rt.x_client() as client:
-        plan = service.plan_campaign(data, client=client, clock=rt.clock)
-    with rt.db.write() as session:
-        ws = auth_service.get_or_create_workspace(session, clock=rt.clock)
-        return service.create_campaign(session, plan, workspace_id=ws.id, clock=rt.clock).id
+        return service.create(rt.db, client, rt.clock, data)[0]
 
 
 def _counts(rt) -> tuple[int, int, int]:

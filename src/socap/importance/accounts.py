@@ -13,7 +13,7 @@ from socap.db import upsert
 from socap.importance.categories import CategoryRules, default_rules
 from socap.importance.models import Account
 from socap.importance.suspicion import suspicion_flags
-from socap.x import User, XClient
+from socap.x import User
 
 # refreshed on every sighting; the score lives in account_importance (per workspace)
 PROFILE_COLUMNS = ("username", "name", "bio", "followers_count", "following_count", "tweet_count",
@@ -68,15 +68,7 @@ def upsert_accounts(session: Session, profiles: Iterable[dict], placeholders: It
         upsert(session, Account, placeholders, index_elements=["id"])
 
 
-def lookup_account(session: Session, username: str, *, client: XClient | None = None,
-                   now: datetime | None = None) -> int | None:
-    """The account id for a handle: from SOCAP's own table, else (with a client) from X, stored on the way."""
+def lookup_account(session: Session, username: str) -> int | None:
+    """The account id for a handle, from SOCAP's own table (callers ask X outside any transaction)."""
     name = username.strip().lstrip("@")
-    found = session.scalar(select(Account.id).where(func.lower(Account.username) == name.lower()))
-    if found is not None or client is None:
-        return found
-    page = client.get_users_by_usernames([name])
-    if not page.data:
-        return None
-    upsert_accounts(session, [account_row(page.data[0], now)])
-    return int(page.data[0].id)
+    return session.scalar(select(Account.id).where(func.lower(Account.username) == name.lower()))

@@ -20,7 +20,7 @@ from socap.importance.models import Account, AccountImportance, Follow, Importan
 CHUNK = 900  # stay under SQLite's bound-parameter limit
 
 
-def _chunks(ids: list[int]) -> Iterable[list[int]]:
+def chunks(ids: list[int]) -> Iterable[list[int]]:
     for start in range(0, len(ids), CHUNK):
         yield ids[start:start + CHUNK]
 
@@ -29,7 +29,7 @@ def compute_scores(session: Session, *, workspace_id: int, account_ids: Iterable
     """Scores straight from the edges (no materialised row needed); accounts nobody follows score 0."""
     ids = sorted(set(account_ids))
     scores = dict.fromkeys(ids, 0)
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         rows = session.execute(
             select(Follow.account_id, func.sum(ImportantAccount.weight))
             .join(ImportantAccount, ImportantAccount.id == Follow.seed_id)
@@ -56,7 +56,7 @@ def rescore_known(session: Session, *, workspace_id: int, account_ids: Iterable[
     """Rescore the touched accounts SOCAP has seen (engagers); returns how many were rescored."""
     ids = sorted(set(account_ids))
     known: list[int] = []
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         known += session.scalars(select(Account.id).where(Account.id.in_(chunk))).all()
     store_scores(session, workspace_id=workspace_id, account_ids=known, now=now)
     return len(known)
@@ -70,7 +70,7 @@ def scores_of(session: Session, *, workspace_id: int, account_ids: Iterable[int]
     """Materialised scores (0 for accounts without a row)."""
     ids = sorted(set(account_ids))
     found = dict.fromkeys(ids, 0)
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         found.update(session.execute(select(AccountImportance.account_id, AccountImportance.score).where(
             AccountImportance.workspace_id == workspace_id, AccountImportance.account_id.in_(chunk))).all())
     return found
@@ -79,7 +79,7 @@ def scores_of(session: Session, *, workspace_id: int, account_ids: Iterable[int]
 def unscored(session: Session, *, workspace_id: int, account_ids: Iterable[int]) -> list[int]:
     ids = sorted(set(account_ids))
     have: set[int] = set()
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         have.update(session.scalars(select(AccountImportance.account_id).where(
             AccountImportance.workspace_id == workspace_id, AccountImportance.account_id.in_(chunk))))
     return [i for i in ids if i not in have]

@@ -38,7 +38,7 @@ def evidence(session: Session, *, workspace_id: int, account_ids: Iterable[int])
     """Which active seeds follow each account (heaviest first)."""
     ids = sorted(set(account_ids))
     found: dict[int, list[Evidence]] = defaultdict(list)
-    for chunk in scoring._chunks(ids):  # noqa: SLF001 - shared chunking helper
+    for chunk in scoring.chunks(ids):
         rows = session.execute(
             select(Follow.account_id, ImportantAccount.username, ImportantAccount.category, ImportantAccount.weight)
             .join(ImportantAccount, ImportantAccount.id == Follow.seed_id)
@@ -54,7 +54,7 @@ def evidence(session: Session, *, workspace_id: int, account_ids: Iterable[int])
 def seed_categories(session: Session, *, workspace_id: int, account_ids: Iterable[int]) -> dict[int, str]:
     ids = sorted(set(account_ids))
     out: dict[int, str] = {}
-    for chunk in scoring._chunks(ids):  # noqa: SLF001
+    for chunk in scoring.chunks(ids):
         out.update(session.execute(select(ImportantAccount.x_user_id, ImportantAccount.category).where(
             ImportantAccount.workspace_id == workspace_id, ImportantAccount.x_user_id.in_(chunk))).all())
     return out
@@ -67,7 +67,7 @@ def profiles(session: Session, *, workspace_id: int, account_ids: Iterable[int])
     proof = evidence(session, workspace_id=workspace_id, account_ids=ids)
     seeds = seed_categories(session, workspace_id=workspace_id, account_ids=ids)
     accounts: dict[int, Account] = {}
-    for chunk in scoring._chunks(ids):  # noqa: SLF001
+    for chunk in scoring.chunks(ids):
         accounts.update({a.id: a for a in session.scalars(select(Account).where(Account.id.in_(chunk)))})
     out: dict[int, Importance] = {}
     for account_id in ids:

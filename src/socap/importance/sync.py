@@ -52,7 +52,7 @@ def _swap(session: Session, seed: ImportantAccount, *, now: datetime, result: Se
     new = set(session.scalars(select(FollowStaging.account_id).where(FollowStaging.seed_id == seed.id)))
     gone, arrived = old - new, new - old
     if gone:
-        for chunk in scoring._chunks(sorted(gone)):  # noqa: SLF001 - shared chunking helper
+        for chunk in scoring.chunks(sorted(gone)):
             session.execute(delete(Follow).where(Follow.seed_id == seed.id, Follow.account_id.in_(chunk)))
     if arrived:
         upsert(session, Follow, [{"seed_id": seed.id, "account_id": a} for a in arrived],
