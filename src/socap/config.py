@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr("dev-insecure-change-me")
     web_host: str = "127.0.0.1"
     web_port: int = Field(8000, ge=1, le=65535)
+    # dashboard query cache: "memory:" (in-process) or redis://host:port/db (shared by web processes)
+    cache_url: str = "memory:"
+    cache_ttl_seconds: int = Field(60, ge=0)
+    # session cookies carry the Secure flag when the dashboard is served over https
+    secure_cookies: bool = False
 
     @field_validator("clock")
     @classmethod
