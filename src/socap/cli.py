@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from socap.alerts.cli import app as alerts_app
+from socap.auth.cli import app as user_app
 from socap.campaigns.cli import app as campaign_app
 from socap.console import fail, out, runtime
 from socap.importance.cli import app as importance_app
@@ -21,9 +22,26 @@ app.add_typer(campaign_app, name="campaign")
 app.add_typer(simulator_app, name="simulator")
 app.add_typer(importance_app, name="importance")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(user_app, name="user")
 app.add_typer(monitoring_cli.polling_app, name="polling")
 for command in (monitoring_cli.run, monitoring_cli.worker, monitoring_cli.scheduler, monitoring_cli.status):
     app.command()(command)
+
+
+@app.command()
+def web(
+    host: Annotated[str | None, typer.Option(help="address to listen on (default SOCAP_WEB_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default SOCAP_WEB_PORT)")] = None,
+) -> None:
+    """Serve the dashboard and the JSON API (run any number of these behind a load balancer)."""
+    import uvicorn
+
+    from socap.web.app import create_app
+
+    rt = runtime()
+    host, port = host or rt.settings.web_host, port or rt.settings.web_port
+    out.print(f"SOCAP dashboard on http://{host}:{port}/  (API docs: /docs)")
+    uvicorn.run(create_app(rt), host=host, port=port, log_level="warning")
 
 
 @db_app.command("upgrade")

@@ -45,6 +45,7 @@ def run(
     speed: Annotated[float, typer.Option(help="with --simulate: virtual seconds per real second")] = 60.0,
     workers: Annotated[int | None, typer.Option(help="worker threads")] = None,
     until_complete: Annotated[bool, typer.Option(help="exit when no campaign is left to monitor")] = False,
+    web: Annotated[bool, typer.Option(help="serve the dashboard too (SOCAP_WEB_HOST:SOCAP_WEB_PORT)")] = True,
 ) -> None:
     """Embedded mode: scheduler and worker threads in one process."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -61,6 +62,13 @@ def run(
         set_console_printer(lambda text: out.print(f"[bold magenta]{escape(text)}[/]"))
         engine = Engine(rt, workers=workers).start()
         reporter = RunReporter(rt).start()
+        if web:
+            from socap.simulator.server import SimulatorServer
+            from socap.web.app import create_app as create_web_app
+
+            dashboard = stack.enter_context(SimulatorServer(create_web_app(rt), rt.settings.web_host,
+                                                            rt.settings.web_port, health_path="/healthz"))
+            out.print(f"dashboard: {dashboard.url}/")
         out.print(f"SOCAP running: {engine.workers} worker thread(s), queue {rt.settings.queue_url}. Ctrl-C stops.")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -19,14 +19,20 @@ log = logging.getLogger(__name__)
 
 
 class SimulatorServer:
-    """Run an ASGI app with uvicorn in a background thread::
+    """Run an ASGI app (the simulator, or the dashboard with ``health_path="/healthz"``) with uvicorn in a
+    background thread::
 
     with SimulatorServer(create_app("1", clock)) as server:
         httpx.get(server.api_base + "/tweets?ids=…", headers={"Authorization": "Bearer x"})
     """
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, *, startup_timeout: float = 10.0):
+    health_path = "/_sim/health"
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, *, startup_timeout: float = 10.0,
+                 health_path: str | None = None):
         self.app, self.host, self.port = app, host, port
+        if health_path is not None:
+            self.health_path = health_path
         self.startup_timeout = startup_timeout
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -57,14 +63,14 @@ class SimulatorServer:
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name=f"simulator-{self.port}", daemon=True
+            target=self._server.run, kwargs={"sockets": [sock]}, name=f"server-{self.port}", daemon=True
         )
         self._thread.start()
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._server.started:
                 try:
-                    if httpx.get(self.url + "/_sim/health", timeout=1.0).status_code == 200:
+                    if httpx.get(self.url + self.health_path, timeout=1.0).status_code == 200:
                         return self
                 except httpx.HTTPError:
                     pass
@@ -72,7 +78,7 @@ class SimulatorServer:
                 break
             time.sleep(0.02)
         self.stop()
-        raise RuntimeError(f"simulator did not start on {self.url}")
+        raise RuntimeError(f"server did not start on {self.url}")
 
     def stop(self) -> None:
         if self._server is not None:

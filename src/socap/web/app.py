@@ -1,0 +1,73 @@
+"""The dashboard and JSON API: ``create_app(runtime)`` (``socap web``, and inside ``socap run``)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from socap.runtime import Runtime
+from socap.web.deps import LoginRequired, login_url
+from socap.web.security import LoginLimiter, SecurityHeaders
+from socap.web.templating import templates
+
+STATIC_DIR = Path(__file__).parent / "static"
+SESSION_DAYS = 14
+
+
+@cache
+def plotly_js() -> bytes:
+    """Plotly's bundle from the installed package: the pages work with no internet."""
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs().encode()
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    from socap.web.routes import api, auth, pages
+
+    try:
+        from socap.web.cache import make_cache
+    except ImportError:  # TEMPORARY until the reports cache lands
+        make_cache = lambda settings: None  # noqa: E731
+
+    settings = runtime.settings
+    app = FastAPI(title="SOCAP", version="1", docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+                  description="Campaign monitoring for launches on X. Authenticate with "
+                              "'Authorization: Bearer <token>' (create one with `socap user token EMAIL`).")
+    app.state.runtime = runtime
+    app.state.cache = make_cache(settings)
+    app.state.login_limiter = LoginLimiter()
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key.get_secret_value(),
+                       session_cookie="socap_session", max_age=SESSION_DAYS * 86400, same_site="lax",
+                       https_only=settings.secure_cookies)
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired):
+        return RedirectResponse(login_url(exc.next_path), status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        if request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/openapi.json"):
+            from fastapi.exception_handlers import http_exception_handler
+
+            return await http_exception_handler(request, exc)
+        return templates.TemplateResponse(request, "error.html", {"status": exc.status_code, "detail": exc.detail},
+                                          status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def _plotly() -> Response:
+        return Response(plotly_js(), media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(auth.router)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app
