@@ -26,7 +26,7 @@ test-pg: $(STAMP)
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: $(STAMP)
-	$(BIN)/socap demo --scenario $(SCENARIO) --speed $(SPEED)
+	$(BIN)/socap demo --scenario $(SCENARIO) --speed $(SPEED) --keep-serving
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -70,11 +70,13 @@ def demo(
     scenario: Annotated[str, typer.Option(help="simulator scenario")] = "1",
     port: Annotated[int, typer.Option(help="simulator port (0 = any free port)")] = 0,
     speed: Annotated[float, typer.Option(help="virtual seconds per real second (864: 3 days in 5 minutes)")] = 864.0,
+    web_port: Annotated[int, typer.Option(help="dashboard port (a free one if taken)")] = 8000,
+    keep_serving: Annotated[bool, typer.Option(help="keep the dashboard up after the campaign ends")] = False,
 ) -> None:
-    """Play a scenario against the built-in simulator (no X credentials needed)."""
+    """Play a scenario against the built-in simulator (no X credentials needed), with the dashboard."""
     from socap.demo import run_demo
 
-    run_demo(scenario=scenario, port=port, speed=speed)
+    run_demo(scenario=scenario, port=port, speed=speed, web_port=web_port, keep_serving=keep_serving)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -33,6 +33,8 @@ from socap.runtime import Runtime
 from socap.simulator import SimulatorServer, create_app, load_scenario
 
 DEMO_DIR = Path("var/demo")
+DEMO_EMAIL = "demo@socap.local"
+DEMO_PASSWORD = "socap-demo"
 # the whole 3-day campaign of scenario 1 in about 5 minutes
 DEFAULT_SPEED = 864.0
 
@@ -76,6 +78,19 @@ def _import_seeds(runtime: Runtime, loaded) -> None:
               f"their following lists synced: {edges:,} follow edges.")
 
 
+def _start_dashboard(runtime: Runtime, port: int) -> SimulatorServer:
+    """The dashboard over the demo's data, with a demo user (fixed, printed credentials: local demo only)."""
+    from socap.web.app import create_app as create_web_app
+
+    with runtime.db.write() as session:
+        auth_service.create_user(session, email=DEMO_EMAIL, password=DEMO_PASSWORD, clock=runtime.clock)
+    app = create_web_app(runtime)
+    try:
+        return SimulatorServer(app, port=port, health_path="/healthz").start()
+    except OSError:  # the port is taken (another demo?): any free port will do
+        return SimulatorServer(app, port=0, health_path="/healthz").start()
+
+
 def _summary(runtime: Runtime, campaign_id: int) -> None:
     with runtime.db.session() as s:
         campaign = s.get(Campaign, campaign_id)
@@ -95,7 +110,8 @@ def _summary(runtime: Runtime, campaign_id: int) -> None:
               f"{calls} X API calls, ${float(cost):.2f} estimated cost.")
 
 
-def run_demo(*, scenario: str = "1", port: int = 0, speed: float = DEFAULT_SPEED) -> int:
+def run_demo(*, scenario: str = "1", port: int = 0, speed: float = DEFAULT_SPEED, web_port: int = 8000,
+             keep_serving: bool = False) -> int:
     loaded = load_scenario(scenario)
     world = loaded.build_world()
     database_url, queue_url = _fresh_files()
@@ -108,14 +124,17 @@ def run_demo(*, scenario: str = "1", port: int = 0, speed: float = DEFAULT_SPEED
         out.print(f"[bold]SOCAP demo[/] — scenario {escape(loaded.key)}: {escape(loaded.name)}")
         out.print(f"X API simulator: {server.api_base}; virtual clock at {speed:g}× "
                   f"(30 minutes pass every {1800 / speed:.1f} s)")
-        out.print("Dashboard: not built yet (it comes with the dashboard issue); the run log below is the view.")
         # a lease must outlast a task in real seconds, whatever the speed (≥ 10 real seconds)
         lease_minutes = max(10.0, speed * 10 / 60)
         settings = Settings(_env_file=None, database_url=database_url, queue_url=queue_url,
                             x_api_base_url=server.api_base, clock=clock.spec(), job_lease_minutes=lease_minutes)
         runtime = Runtime(settings, clock=clock, auto_migrate=False)
         _import_seeds(runtime, loaded)
+        dashboard = _start_dashboard(runtime, web_port)
+        out.print(f"[bold]Dashboard: {dashboard.url}/[/]  sign in as [bold]{DEMO_EMAIL}[/] / "
+                  f"[bold]{DEMO_PASSWORD}[/]")
         campaign_id = _create_campaign(runtime, loaded, world)
+        out.print(f"Campaign dashboard: {dashboard.url}/campaigns/{campaign_id}\n")
         set_console_printer(lambda text: out.print(
             f"[bold magenta]{format_instant(clock.now())[5:16].replace('T', ' ')}  {escape(text)}[/]"))
         engine = Engine(runtime).start()
@@ -134,5 +153,13 @@ def run_demo(*, scenario: str = "1", port: int = 0, speed: float = DEFAULT_SPEED
         _summary(runtime, campaign_id)
         out.print(f"Data: {DEMO_DIR / 'socap.db'} — e.g. `SOCAP_DATABASE_URL=sqlite:///{DEMO_DIR}/socap.db "
                   f".venv/bin/socap status`")
+        if keep_serving:
+            out.print(f"The dashboard stays up at {dashboard.url}/campaigns/{campaign_id} — Ctrl-C ends the demo.")
+            try:
+                while True:
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                pass
+        dashboard.stop()
         runtime.db.dispose()
     return 0

@@ -6,10 +6,11 @@ from pathlib import Path
 
 def test_demo_creates_the_scenario1_campaign_through_the_simulator(tmp_path):
     exe = Path(sys.executable).with_name("socap")
-    proc = subprocess.run([str(exe), "demo", "--speed", "8000"], capture_output=True, text=True, cwd=tmp_path,
-                          timeout=240, env={"PATH": "/usr/bin:/bin", "COLUMNS": "200"})
+    proc = subprocess.run([str(exe), "demo", "--speed", "8000", "--web-port", "0"], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=240, env={"PATH": "/usr/bin:/bin", "COLUMNS": "200"})
     assert proc.returncode == 0, proc.stderr
     assert "12 poll jobs" in proc.stdout
+    assert re.search(r"Dashboard: http://127\.0\.0\.1:\d+/ +sign in as demo@socap\.local / socap-demo", proc.stdout)
     assert "Product Launch Q1 2025" in proc.stdout
     # every run is printed (when the first one starts depends on how busy the machine is: at 8000x a real
     # second is two virtual hours, so only its existence is checked), and the end equals the scenario's truth
