@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from socap.campaigns import service
-from socap.campaigns.schemas import CampaignInput, CampaignOut
+from socap.campaigns.schemas import CampaignInput, CampaignOut, PostsInput
 from socap.console import EXIT_INVALID, fail, out, print_json, runtime
 from socap.runtime import MissingCredentials
 from socap.x import XAPIError
@@ -163,22 +163,12 @@ def add_posts(
     rt = runtime()
 
     def _add() -> CampaignOut:
-        data = CampaignInput(name="x", main=main or [], influencer=influencer or [],
-                             investor=investor or [], days=1, allow_missing=allow_missing)
-        refs, _, _, warnings = service.validate_input(data, now=rt.clock.now())
-        with rt.db.session() as session:
-            campaign = service.get(session, campaign_id=campaign_id)
-            if campaign.status == "completed":
-                raise service.CampaignError(f"campaign {campaign_id} is completed; no posts can be added")
+        data = PostsInput(main=main or [], influencer=influencer or [], investor=investor or [],
+                          allow_missing=allow_missing)
         with rt.x_client() as client:
-            resolved, missing, _ = service.resolve_posts(client, refs)
-        if missing and not allow_missing:
-            raise service.PostsUnavailable(missing)
-        warnings += [f"skipped {m.url} ({m.category}): {m.reason}" for m in missing]
-        with rt.db.write() as session:
-            campaign = service.get(session, campaign_id=campaign_id)
-            warnings += service.add_posts(session, campaign, resolved, clock=rt.clock)
-            return service.to_out(session, campaign, warnings=warnings)
+            result = service.add_posts_by_url(rt.db, client, rt.clock, campaign_id=campaign_id, data=data)
+        with rt.db.session() as session:
+            return service.to_out(session, service.get(session, campaign_id=campaign_id), warnings=result.warnings)
 
     view = _run_guarded(_add)
     if as_json:

@@ -34,6 +34,28 @@ class CampaignInput(BaseModel):
         return cls(**{**{k: spec[k] for k in fields if k in spec}, **changes})
 
 
+class PostsInput(BaseModel):
+    """Posts to add to an existing campaign (URLs or ids per category, as for a new campaign)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    main: list[str] = Field(default_factory=list)
+    influencer: list[str] = Field(default_factory=list)
+    investor: list[str] = Field(default_factory=list)
+    allow_missing: bool = Field(default=False, description="add the posts X can find and skip the others")
+
+
+class SettingsInput(BaseModel):
+    """A change of a campaign's settings; fields left out (or null) stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    threshold: int | None = Field(default=None, description="alert when importance ≥ this (new engagements only)")
+    spacing_minutes: int | None = Field(default=None, description="minutes over which one run's alerts are spread")
+    notify_urls: list[str] | None = Field(default=None, description="Apprise URLs; [] for none (console only)")
+
+
 @dataclass(frozen=True)
 class PostRef:
     """One post as the user gave it, after URL parsing."""
@@ -72,6 +94,15 @@ class CampaignPlan:
     ends_at: datetime
     posts: list[ResolvedPost]
     missing: list[MissingPost] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    lookup_calls: int = 0
+
+
+@dataclass
+class PostsAdded:
+    """What adding posts did: the posts added, warnings (duplicates, skipped posts) and X lookups made."""
+
+    added: list[ResolvedPost]
     warnings: list[str] = field(default_factory=list)
     lookup_calls: int = 0
 

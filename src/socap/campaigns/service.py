@@ -21,6 +21,8 @@ from socap.campaigns.schemas import (
     MissingPost,
     PostOut,
     PostRef,
+    PostsAdded,
+    PostsInput,
     ResolvedPost,
 )
 from socap.campaigns.urls import InvalidTweetURL, parse_tweet_id, tweet_url
@@ -77,7 +79,37 @@ def _window(data: CampaignInput, now: datetime, errors: dict[str, list[str]]) ->
     return starts_at, ends_at
 
 
-def parse_post_refs(data: CampaignInput, errors: dict[str, list[str]],
+def _check_name(name: str, errors: dict[str, list[str]]) -> None:
+    if not name.strip():
+        errors.setdefault("name", []).append("a campaign needs a name")
+    elif len(name) > 200:
+        errors.setdefault("name", []).append("names are at most 200 characters")
+
+
+def _check_threshold(threshold: int, errors: dict[str, list[str]]) -> None:
+    if threshold < 0:
+        errors.setdefault("threshold", []).append(f"the alert threshold cannot be negative (got {threshold})")
+
+
+def _check_spacing(spacing_minutes: int, poll_interval_minutes: int, errors: dict[str, list[str]]) -> None:
+    if spacing_minutes < 0:
+        errors.setdefault("spacing_minutes", []).append("alert spacing cannot be negative")
+    elif spacing_minutes >= poll_interval_minutes:
+        errors.setdefault("spacing_minutes", []).append(
+            f"alert spacing ({spacing_minutes} min) must be shorter than the poll interval "
+            f"({poll_interval_minutes} min), so each batch of alerts is out before the next run")
+
+
+def _check_notify_urls(urls: Sequence[str], errors: dict[str, list[str]]) -> None:
+    from socap.alerts.channels import validate_url
+
+    for url in urls:
+        problem = validate_url(url.strip())
+        if problem:
+            errors.setdefault("notify_urls", []).append(problem)
+
+
+def parse_post_refs(data: CampaignInput | PostsInput, errors: dict[str, list[str]],
                     warnings: list[str]) -> list[PostRef]:
     """Parse every URL of every category; duplicates collapse onto their first occurrence."""
     refs: list[PostRef] = []
@@ -109,30 +141,16 @@ def validate_input(data: CampaignInput, *, now: datetime,
     """Check everything that needs no network; raise CampaignValidationError listing every problem."""
     errors: dict[str, list[str]] = {}
     warnings: list[str] = []
-    if not data.name.strip():
-        errors.setdefault("name", []).append("a campaign needs a name")
-    elif len(data.name) > 200:
-        errors.setdefault("name", []).append("names are at most 200 characters")
+    _check_name(data.name, errors)
     refs = parse_post_refs(data, errors, warnings)
     if require_posts and not refs and not any(k in errors for k in TWEET_CATEGORIES):
         errors.setdefault("main", []).append("add at least one post URL (main, influencer or investor)")
     starts_at, ends_at = _window(data, now, errors)
-    if data.threshold < 0:
-        errors.setdefault("threshold", []).append(f"the alert threshold cannot be negative (got {data.threshold})")
+    _check_threshold(data.threshold, errors)
     if data.poll_interval_minutes < 1:
         errors.setdefault("poll_interval_minutes", []).append("the poll interval is at least 1 minute")
-    if data.spacing_minutes < 0:
-        errors.setdefault("spacing_minutes", []).append("alert spacing cannot be negative")
-    elif data.spacing_minutes >= data.poll_interval_minutes:
-        errors.setdefault("spacing_minutes", []).append(
-            f"alert spacing ({data.spacing_minutes} min) must be shorter than the poll interval "
-            f"({data.poll_interval_minutes} min), so each batch of alerts is out before the next run")
-    from socap.alerts.channels import validate_url
-
-    for url in data.notify_urls:
-        problem = validate_url(url.strip())
-        if problem:
-            errors.setdefault("notify_urls", []).append(problem)
+    _check_spacing(data.spacing_minutes, data.poll_interval_minutes, errors)
+    _check_notify_urls(data.notify_urls, errors)
     if errors:
         raise CampaignValidationError(errors)
     return refs, starts_at, ends_at, warnings
@@ -245,6 +263,55 @@ def add_posts(session: Session, campaign: Campaign, posts: Sequence[ResolvedPost
     return warnings
 
 
+def add_posts_by_url(db, client: XClient, clock: Clock, *, campaign_id: int, data: PostsInput,
+                     workspace_id: int | None = None) -> PostsAdded:
+    """Add posts given by URL (or id) to an existing campaign: what the CLI, the API and the edit form share.
+
+    The URLs go through the same parser as :func:`create`; posts the campaign already tracks (or listed
+    twice) are skipped with a warning and not looked up; the others are resolved on X 100 per call with
+    no transaction open, then written with their four poll jobs in one transaction (which bumps the
+    campaign's data version). Nothing is added on error:
+
+    - :class:`CampaignValidationError` — a bad URL, or no URL at all (before any X call);
+    - :class:`CampaignNotFound` — no such campaign in ``workspace_id`` (any workspace when None);
+    - :class:`CampaignError` — the campaign is completed;
+    - :class:`PostsUnavailable` — X cannot find some posts and ``data.allow_missing`` is false.
+    """
+    errors: dict[str, list[str]] = {}
+    warnings: list[str] = []
+    refs = parse_post_refs(data, errors, warnings)
+    if not refs and not errors:
+        errors.setdefault("main", []).append("add at least one post URL (main, influencer or investor)")
+    if errors:
+        raise CampaignValidationError(errors)
+    with db.session() as session:
+        campaign = get(session, campaign_id=campaign_id, workspace_id=workspace_id)
+        _refuse_if_completed(campaign, "no posts can be added")
+        tracked = set(session.scalars(select(CampaignTweet.tweet_id)
+                                      .where(CampaignTweet.campaign_id == campaign.id)))
+    fresh = []
+    for ref in refs:
+        if int(ref.tweet_id) in tracked:
+            warnings.append(f"post {ref.tweet_id} is already tracked by this campaign; skipped")
+        else:
+            fresh.append(ref)
+    resolved, missing, calls = resolve_posts(client, fresh) if fresh else ([], [], 0)
+    if missing and not data.allow_missing:
+        raise PostsUnavailable(missing)
+    warnings += [f"skipped {m.url} ({m.category}): {m.reason}" for m in missing]
+    if resolved:
+        with db.write() as session:
+            campaign = get(session, campaign_id=campaign_id, workspace_id=workspace_id)
+            _refuse_if_completed(campaign, "no posts can be added")
+            warnings += add_posts(session, campaign, resolved, clock=clock)
+    return PostsAdded(added=resolved, warnings=warnings, lookup_calls=calls)
+
+
+def _refuse_if_completed(campaign: Campaign, what: str) -> None:
+    if campaign.status == "completed":
+        raise CampaignError(f"campaign {campaign.id} is completed; {what}")
+
+
 # ---------------------------------------------------------------- reading and state changes
 
 def get(session: Session, *, campaign_id: int, workspace_id: int | None = None) -> Campaign:
@@ -303,3 +370,80 @@ def to_out(session: Session, campaign: Campaign, *, warnings: Sequence[str] = ()
                        author_username=t.author_username, text=t.text,
                        unavailable_reason=t.unavailable_reason) for t in campaign.tweets],
         job_count=job_count(session, campaign_id=campaign.id), warnings=list(warnings))
+
+
+def update_settings(session: Session, *, campaign: Campaign, clock: Clock, name: str | None = None,
+                    threshold: int | None = None, spacing_minutes: int | None = None,
+                    notify_urls: Sequence[str] | None = None) -> None:
+    """Change a campaign's name and alert settings; arguments left None stay as they are.
+
+    Validated like :func:`create` (name 1..200 characters, threshold ≥ 0, spacing 0 ≤ spacing < poll
+    interval, notify URLs Apprise understands); every problem is raised at once as
+    :class:`CampaignValidationError` and nothing is changed. ``notify_urls=[]`` leaves only the console
+    (and the browser). A URL given in its masked form (as :func:`to_out` shows it) keeps the stored URL
+    it masks, so an edit form can send the list back without knowing the secrets.
+
+    The changes apply from now on, never retroactively: a new threshold decides alerts for engagements
+    found from now on (existing alerts stay, and engagements already stored do not fire); new spacing
+    applies to batches slotted from now on; new channels receive alerts created from now on (queued
+    alerts keep the channels they were created with). Any change bumps the data version, so cached views
+    (e.g. the count of accounts above the threshold) are recomputed.
+    """
+    from socap.alerts.masking import MASK, mask_url
+
+    errors: dict[str, list[str]] = {}
+    if name is not None:
+        _check_name(name, errors)
+    if threshold is not None:
+        _check_threshold(threshold, errors)
+    if spacing_minutes is not None:
+        _check_spacing(spacing_minutes, campaign.poll_interval_minutes, errors)
+    urls: list[str] | None = None
+    if notify_urls is not None:
+        stored = {mask_url(u): u for u in campaign.notify_urls or []}
+        urls = list(dict.fromkeys(stored.get(u.strip(), u.strip()) if MASK in u else u.strip()
+                                  for u in notify_urls if u.strip()))
+        _check_notify_urls(urls, errors)
+    if errors:
+        raise CampaignValidationError(errors)
+    changes = {"name": name.strip() if name is not None else None, "alert_threshold": threshold,
+               "alert_spacing_minutes": spacing_minutes, "notify_urls": urls}
+    changed = False
+    for attribute, value in changes.items():
+        if value is not None and getattr(campaign, attribute) != value:
+            setattr(campaign, attribute, value)
+            changed = True
+    if changed:
+        campaign.data_version += 1
+    session.flush()
+
+
+def delete(session: Session, *, campaign: Campaign) -> None:
+    """Remove the campaign and everything of it: posts, poll jobs, runs, engagements, metric snapshots,
+    alerts and their deliveries. Accounts (shared by every campaign), seeds, importance and the billing
+    ledger stay.
+
+    Every table is emptied explicitly, children first, rather than relying on ON DELETE CASCADE, so the
+    result is the same whatever the database enforces. A poll task already queued for one of the deleted
+    jobs finds no job it holds and does nothing; a worker in the middle of a page loses its lease and drops
+    the page; an alert being sent is not marked (its delivery row is gone).
+    """
+    from sqlalchemy import delete as sql_delete
+
+    from socap.alerts.models import Alert, AlertDelivery
+    from socap.monitoring.models import Engagement, MetricSnapshot, Run
+
+    campaign_id = campaign.id
+    alerts = select(Alert.id).where(Alert.campaign_id == campaign_id)
+    for statement in (
+        sql_delete(AlertDelivery).where(AlertDelivery.alert_id.in_(alerts)),
+        sql_delete(Alert).where(Alert.campaign_id == campaign_id),
+        sql_delete(Engagement).where(Engagement.campaign_id == campaign_id),
+        sql_delete(MetricSnapshot).where(MetricSnapshot.campaign_id == campaign_id),
+        sql_delete(PollJob).where(PollJob.campaign_id == campaign_id),
+        sql_delete(Run).where(Run.campaign_id == campaign_id),
+        sql_delete(CampaignTweet).where(CampaignTweet.campaign_id == campaign_id),
+        sql_delete(Campaign).where(Campaign.id == campaign_id),
+    ):
+        session.execute(statement.execution_options(synchronize_session=False))
+    session.expunge(campaign)

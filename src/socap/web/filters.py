@@ -118,8 +118,8 @@ def parse_filters(params: QueryParams | Mapping) -> Filters:
     elif has_bounds:
         errors.setdefault("range", []).append(f"since/until only apply to range=custom, not range={range_}")
     since, until = bounds["since"], bounds["until"]
-    if since is not None and until is not None and since >= until:
-        errors.setdefault("until", []).append("must be after since")
+    if since is not None and until is not None and since > until:
+        errors.setdefault("until", []).append("must not be before since")
 
     if errors:
         raise FilterError(errors)
