@@ -87,8 +87,13 @@ class Engagement(Base):
     __table_args__ = (
         UniqueConstraint("campaign_tweet_id", "action", "source_tweet_id"),
         CheckConstraint("action IN ('retweet','reply','quote')", name="action"),
-        Index("ix_engagement_campaign_engaged", "campaign_id", "engaged_at"),
-        Index("ix_engagement_campaign_account", "campaign_id", "account_id"),
+        # covering indexes for the dashboard's aggregates (socap.reports.queries; migration 0005): a time range,
+        # the accounts (and, from the important accounts, their engagements), the per-post counts
+        Index("ix_engagement_campaign_engaged", "campaign_id", "engaged_at", "campaign_tweet_id", "action",
+              "account_id", "run_id"),
+        Index("ix_engagement_campaign_account", "campaign_id", "account_id", "campaign_tweet_id", "action",
+              "engaged_at", "run_id"),
+        Index("ix_engagement_campaign_post", "campaign_id", "campaign_tweet_id", "action", "run_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -6,10 +6,11 @@ so a filtered view never mixes filtered and unfiltered numbers.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
+from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 PostCategory = Literal["main", "influencer", "investor"]
 Action = Literal["retweet", "reply", "quote"]
@@ -37,13 +38,66 @@ class Filters(BaseModel):
     since: datetime | None = None
     until: datetime | None = None
 
+    @field_validator("categories", "actions", mode="after")
+    @classmethod
+    def _canonical_order(cls, value: tuple[str, ...], info) -> tuple[str, ...]:
+        # one spelling per selection: ("investor", "main", "main") and ("main", "investor") are the same view
+        order = POST_CATEGORIES if info.field_name == "categories" else ACTIONS
+        return tuple(v for v in order if v in value)
+
+    @field_validator("since", "until", mode="after")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    @model_validator(mode="after")
+    def _ordered_range(self) -> Filters:
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise ValueError("since must not be after until")
+        return self
+
     def resolve(self, now: datetime) -> Filters:
-        """The same filters with ``since``/``until`` made concrete for the preset ranges."""
-        ...  # implemented in socap.reports.filters (kept here so the contract reads in one place)
+        """The same filters with ``since``/``until`` made concrete for the preset ranges.
+
+        ``"24h"`` is [now - 24 h, now], ``"today"`` is [00:00 UTC of now's day, now], ``"custom"`` keeps
+        ``since``/``until`` as given (either may be open), ``"all"`` has neither. Both ends are inclusive.
+        Resolving again with another ``now`` moves a preset range; a custom range never moves.
+        """
+        now = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+        if self.range == "24h":
+            since, until = now - timedelta(hours=24), now
+        elif self.range == "today":
+            since, until = now.replace(hour=0, minute=0, second=0, microsecond=0), now
+        elif self.range == "all":
+            since = until = None
+        else:
+            return self
+        return self.model_copy(update={"since": since, "until": until})
 
     def key(self) -> str:
-        """A stable string for cache keys and URLs."""
-        ...
+        """A stable string for cache keys and URLs (a query string, e.g.
+        ``categories=influencer&actions=retweet&min_importance=21&range=today&since=…&until=…``).
+
+        Equal filters give equal keys whatever order the lists were given in; "all" of everything is ``""``.
+        Times are UTC to the microsecond: resolve presets against a minute-truncated ``now`` to share keys
+        within a minute (``socap.web.cache`` does).
+        """
+        parts: list[tuple[str, str]] = []
+        if self.categories:
+            parts.append(("categories", ",".join(self.categories)))
+        if self.actions:
+            parts.append(("actions", ",".join(self.actions)))
+        if self.min_importance is not None:
+            parts.append(("min_importance", str(self.min_importance)))
+        if self.range != "all":
+            parts.append(("range", self.range))
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None:
+                parts.append((name, value.isoformat().replace("+00:00", "Z")))
+        return urlencode(parts, safe=",:")
 
 
 class Delta(BaseModel):
@@ -111,6 +165,7 @@ class PostSummary(BaseModel):
     unavailable_reason: str | None
     blocked_until: datetime | None  # latest blocked_until among its poll jobs, if in the future
     last_error: str | None
+    label: str = ""  # "main", "influencer1", …: as EngagementRow.post_label
 
 
 class CostSummary(BaseModel):
@@ -135,6 +190,7 @@ class Summary(BaseModel):
     categories: list[CategoryCard]
     posts: list[PostSummary]
     cost: CostSummary
+    coverage: Coverage | None = None  # over the selected posts, as PostSummary.coverage
 
 
 class SeriesPoint(BaseModel):
