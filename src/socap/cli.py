@@ -12,6 +12,7 @@ from socap.campaigns.cli import app as campaign_app
 from socap.console import fail, out, runtime
 from socap.importance.cli import app as importance_app
 from socap.monitoring import cli as monitoring_cli
+from socap.reports.cli import report as report_command
 from socap.simulator.cli import app as simulator_app
 
 app = typer.Typer(help="SOCAP — campaign monitoring for launches on X.", no_args_is_help=True,
@@ -26,6 +27,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(monitoring_cli.polling_app, name="polling")
 for command in (monitoring_cli.run, monitoring_cli.worker, monitoring_cli.scheduler, monitoring_cli.status):
     app.command()(command)
+app.command("report")(report_command)
 
 
 @app.command()

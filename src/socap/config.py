@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr("dev-insecure-change-me")
     web_host: str = "127.0.0.1"
     web_port: int = Field(8000, ge=1, le=65535)
+    # the dashboard's address as users reach it (links in notifications); default http://WEB_HOST:WEB_PORT
+    public_url: str | None = None
+    # Chromium for PDF reports (default: the first of chromium / chromium-browser / google-chrome on PATH)
+    chromium_path: str | None = None
     # dashboard query cache: "memory:" (in-process) or redis://host:port/db (shared by web processes)
     cache_url: str = "memory:"
     cache_ttl_seconds: int = Field(60, ge=0)
@@ -74,6 +78,11 @@ class Settings(BaseSettings):
         if self.default_alert_spacing_minutes >= self.poll_interval_minutes:
             raise ValueError("default_alert_spacing_minutes must be shorter than poll_interval_minutes")
         return self
+
+    @property
+    def dashboard_url(self) -> str:
+        """Where users reach the dashboard (no trailing slash)."""
+        return (self.public_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
 
     def make_clock(self) -> Clock:
         return parse_clock(self.clock)

@@ -2,7 +2,8 @@
 
 - the ingest hands new engagements, inside its transaction, to importance scoring and then to alert
   detection (which reads the fresh score);
-- completing a campaign cancels its pending alerts.
+- completing a campaign cancels its pending alerts, then freezes the final report and queues its summary
+  on the campaign's channels (all in the completing transaction).
 """
 
 from __future__ import annotations
@@ -17,6 +18,17 @@ def _detect_alerts(session, campaign, engagements, now) -> None:
     detect(session, campaign, engagements, now, default_urls=current().settings.notify_default_urls)
 
 
+def _final_report(session, campaign, now) -> None:
+    from socap.alerts.detection import queue_summary
+    from socap.reports import final
+    from socap.runtime import current
+
+    settings = current().settings
+    report = final.freeze(session, campaign, now)
+    message = final.summary_text(final.Report.model_validate(report.data), base_url=settings.dashboard_url)
+    queue_summary(session, campaign, message, now, default_urls=settings.notify_default_urls)
+
+
 def install() -> None:
     global _installed
     if _installed:
@@ -27,5 +39,5 @@ def install() -> None:
     from socap.monitoring.ingest import NEW_ENGAGEMENT_HOOKS
 
     NEW_ENGAGEMENT_HOOKS.extend([score_new_engagers, _detect_alerts])
-    COMPLETION_HOOKS.append(cancel_pending)
+    COMPLETION_HOOKS.extend([cancel_pending, _final_report])
     _installed = True

@@ -16,9 +16,14 @@ from socap.simulator.builder import ScenarioBuilder
 from tests.monitoring.support import memory_queue
 
 
-def _alerts(rt, campaign_id):
+def _alerts(rt, campaign_id, kind="engagement"):
     with rt.db.session() as s:
-        return s.scalars(select(Alert).where(Alert.campaign_id == campaign_id).order_by(Alert.id)).all()
+        return s.scalars(select(Alert).where(Alert.campaign_id == campaign_id, Alert.kind == kind)
+                         .order_by(Alert.id)).all()
+
+
+def _is_summary(message) -> bool:
+    return message["body"].get("message", "").startswith("Campaign ")
 
 
 def test_scenario6_batches_are_spread_over_20_minutes_highest_first_without_overlap(launch, receiver):
@@ -95,7 +100,8 @@ def test_crash_between_send_and_mark_sent_gives_one_duplicate_with_the_same_key(
     rt.clock.advance(outbox.LEASE + timedelta(seconds=1))
     outbox.deliver_due(rt.db, rt.clock)
     drive(rt, memory_queue(rt), until=scenario.start + timedelta(days=3, hours=2))
-    keys = [m["headers"]["X-Idempotency-Key"] for m in receiver.messages]
+    assert sum(1 for m in receiver.messages if _is_summary(m)) == 1, "the completion summary, once"
+    keys = [m["headers"]["X-Idempotency-Key"] for m in receiver.messages if not _is_summary(m)]
     assert len(keys) == len(set(keys)) + 1, "exactly one duplicate"
     duplicate = [k for k in keys if keys.count(k) == 2]
     assert len(duplicate) == 2
@@ -141,10 +147,14 @@ def test_no_alert_after_completion_pending_ones_are_cancelled(launch, receiver):
     alerts = _alerts(rt, campaign_id)
     assert [a.importance for a in alerts if a.status == "sent"] == [18]
     assert sorted(a.importance for a in alerts if a.status == "cancelled") == [12, 15]
-    assert len(receiver.messages) == 1 and receiver.messages[0]["at"] <= completed_at
+    alerts_out = [m for m in receiver.messages if not _is_summary(m)]
+    assert len(alerts_out) == 1 and alerts_out[0]["at"] <= completed_at
+    # after completion only the completion summary goes out, at once
+    summaries = [m for m in receiver.messages if _is_summary(m)]
+    assert len(summaries) == 1 and summaries[0]["at"] == completed_at
     rt.clock.advance(timedelta(hours=1))
     outbox.deliver_due(rt.db, rt.clock)
-    assert len(receiver.messages) == 1, "nothing goes out after completion"
+    assert len(receiver.messages) == 2, "nothing more goes out after completion"
     from socap.alerts import service
 
     with rt.db.session() as s:

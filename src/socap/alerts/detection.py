@@ -31,6 +31,19 @@ def idempotency_key(alert_id: int, channel: str) -> str:
     return hashlib.sha256(f"socap-alert:{alert_id}:{channel}".encode()).hexdigest()[:32]
 
 
+def queue_summary(session: Session, campaign: Campaign, message: str, now: datetime, *,
+                  default_urls: Sequence[str] = ()) -> int:
+    """The completion summary: one alert of kind "summary", sent at once (not spaced) on every channel."""
+    alert = Alert(campaign_id=campaign.id, kind="summary", engagement_id=None, run_id=None, importance=0,
+                  message=message, scheduled_send_at=now, status="queued", created_at=now)
+    session.add(alert)
+    session.flush()
+    session.add_all([AlertDelivery(alert_id=alert.id, channel=c, idempotency_key=idempotency_key(alert.id, c),
+                                   status="queued", attempts=0, next_attempt_at=now)
+                     for c in channels_for(campaign, default_urls)])
+    return alert.id
+
+
 def detect(session: Session, campaign: Campaign, engagements: Sequence, now: datetime, *,
            default_urls: Sequence[str] = ()) -> list[int]:
     if campaign.status != "active" or not engagements:

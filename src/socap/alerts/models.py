@@ -18,7 +18,11 @@ class Alert(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
-    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), unique=True)
+    # "engagement": an important account engaged; "summary": the campaign's completion summary
+    kind: Mapped[str] = mapped_column(String(16), default="engagement", server_default="engagement")
+    # NULL for a summary (unique: one alert per engagement)
+    engagement_id: Mapped[int | None] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"), unique=True,
+                                                      nullable=True)
     # the run that found the engagement: its alerts are spaced out together
     run_id: Mapped[int | None] = mapped_column(ForeignKey("run.id", ondelete="SET NULL"), nullable=True, index=True)
     # the score it fired at (scores move on; the alert keeps its own)

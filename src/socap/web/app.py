@@ -29,12 +29,8 @@ def plotly_js() -> bytes:
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    from socap.web.routes import api, auth, pages
-
-    try:
-        from socap.web.cache import make_cache
-    except ImportError:  # TEMPORARY until the reports cache lands
-        make_cache = lambda settings: None  # noqa: E731
+    from socap.web.cache import make_cache
+    from socap.web.routes import api, auth, pages, reports
 
     settings = runtime.settings
     app = FastAPI(title="SOCAP", version="1", docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
@@ -69,5 +65,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth.router)
     app.include_router(api.router)
+    app.include_router(reports.router)
     app.include_router(pages.router)
     return app
