@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from socap.auth.models import Workspace
 from socap.campaigns.models import Campaign, CampaignTweet
@@ -332,3 +332,15 @@ def test_empty_category_selection(database, world):
     assert summary.posts == [] and summary.categories == [] and summary.totals.engagements.value == 0
     assert page.total == 0 and page.rows == [] and page.pages == 1
     assert charts.metrics == [] and charts.timeline == [] and charts.account_categories == {}
+
+
+def test_reports_leave_the_sessions_settings_as_they_were(database, world):
+    """On PostgreSQL the reports change planner settings for their own queries only."""
+    probe = text("SELECT current_setting('random_page_cost'), current_setting('jit')")
+    with database.session() as s:
+        before = s.execute(probe).one() if database.dialect == "postgresql" else None
+        reports.summary(s, campaign=_campaign(s, world), filters=Filters(), now=NOW)
+        reports.engagements(s, campaign=_campaign(s, world), filters=Filters(), now=NOW)
+        if before is not None:
+            assert s.execute(probe).one() == before
+

@@ -83,22 +83,35 @@ class Scope:
 
 # ---------------------------------------------------------------- session settings
 
+# PostgreSQL planner settings for the duration of one report (transaction-local, restored afterwards):
+#
+# - random_page_cost 1.1: the dashboard's indexes are hot (or on SSD). With the default 4.0 the planner reads
+#   a whole campaign's engagements from the heap (a 100+ MB sequential scan through a small ring buffer, then
+#   hashing) rather than from the small covering index in order — measured 2x slower.
+# - jit off: once a big campaign's aggregates cross jit_above_cost, compiling them costs tens of milliseconds
+#   more than it saves on these sub-second queries.
+# - plan_cache_mode force_custom_plan: psycopg prepares a statement run five times; a generic plan knows
+#   neither the campaign nor the time range, and a range's selectivity decides the plan.
+#
+# work_mem is deliberately left alone: with more of it the planner hashes 300,000 accounts instead of reading
+# them in order from the (campaign_id, account_id, …) index, which measured 3x slower.
+ANALYTIC_SETTINGS = {"random_page_cost": "1.1", "jit": "off", "plan_cache_mode": "force_custom_plan"}
+
+
 @contextmanager
 def analytic_settings(session: Session) -> Iterator[None]:
-    """PostgreSQL, for the duration of one report: no JIT. Once a big campaign's aggregates cross
-    jit_above_cost, compiling them costs tens of milliseconds more than it saves on sub-second queries.
-    Transaction-local (set_config(…, true)); the caller's value is restored afterwards.
-
-    work_mem is deliberately left alone: with more of it the planner prefers hashing 300,000 accounts over
-    reading them in order from the (campaign_id, account_id, …) index, which measured 3× slower.
-    """
+    """Apply ANALYTIC_SETTINGS on PostgreSQL for the block (nothing on SQLite)."""
     if session.get_bind().dialect.name != "postgresql":
         yield
         return
-    jit = session.execute(text("SELECT current_setting('jit')")).scalar_one()
-    session.execute(text("SELECT set_config('jit', 'off', true)"))
+    names = list(ANALYTIC_SETTINGS)
+    current = ", ".join(f"current_setting(:n{i})" for i in range(len(names)))
+    params = {f"n{i}": name for i, name in enumerate(names)}
+    previous = session.execute(text(f"SELECT {current}"), params).one()
+    setter = "SELECT " + ", ".join(f"set_config(:n{i}, :v{i}, true)" for i in range(len(names)))
+    session.execute(text(setter), {**params, **{f"v{i}": ANALYTIC_SETTINGS[n] for i, n in enumerate(names)}})
     yield  # on an error the caller rolls back, which undoes set_config(…, true) too
-    session.execute(text("SELECT set_config('jit', :j, true)"), {"j": jit})
+    session.execute(text(setter), {**params, **{f"v{i}": value for i, value in enumerate(previous)}})
 
 
 # ---------------------------------------------------------------- posts
@@ -204,24 +217,31 @@ def per_post_action(session: Session, scope: Scope, *, run_id: int | None, actio
     return [PostActionCount(p, a, int(n), int(new or 0)) for p, a, n, new in session.execute(query)]
 
 
-def _category_mask(scope: Scope) -> ColumnElement[int]:
-    """Per account: a bit per post category it engaged in (main 1, influencer 2, investor 4)."""
+OLD_BIT = 8  # in the account mask: had an engagement the latest finished run did not find
+
+
+def _account_mask(scope: Scope, run_id: int | None) -> ColumnElement[int]:
+    """Per account, one aggregate: a bit per post category it engaged in (main 1, influencer 2, investor 4)
+    and OLD_BIT when one of its engagements predates the latest finished run (or has no run)."""
     present = [c for c in POST_CATEGORIES if any(p.category == c for p in scope.selected)]
     ids = {c: [p.id for p in scope.selected if p.category == c] for c in present}
-    if len(present) <= 1:
-        bit = CATEGORY_BIT[present[0]] if present else 0
-        return func.max(literal(bit, Integer))
+    old = case((Engagement.run_id >= run_id, 0), else_=OLD_BIT) if run_id is not None else literal(OLD_BIT)
     if scope.pg:
-        # one aggregate, the biggest category as ELSE: at most two hashed IN probes per row
-        largest = max(present, key=lambda c: len(ids[c]))
-        whens = [(literal_ids(Engagement.campaign_tweet_id, ids[c]), CATEGORY_BIT[c]) for c in present
-                 if c != largest]
-        return func.bit_or(case(*whens, else_=CATEGORY_BIT[largest]))
-    # SQLite has no bit_or: one max() per category, summed
-    total: ColumnElement[int] | None = None
-    for c in present:
-        term = func.max(case((literal_ids(Engagement.campaign_tweet_id, ids[c]), CATEGORY_BIT[c]), else_=0))
-        total = term if total is None else total + term
+        if len(present) > 1:
+            # the biggest category as ELSE: at most two hashed IN probes per row
+            largest = max(present, key=lambda c: len(ids[c]))
+            whens = [(literal_ids(Engagement.campaign_tweet_id, ids[c]), CATEGORY_BIT[c]) for c in present
+                     if c != largest]
+            category = case(*whens, else_=CATEGORY_BIT[largest])
+        else:
+            category = literal(CATEGORY_BIT[present[0]] if present else 0, Integer)
+        return func.bit_or(category.op("|")(old))
+    # SQLite has no bit_or: one max() per bit, summed
+    terms = [func.max(case((literal_ids(Engagement.campaign_tweet_id, ids[c]), CATEGORY_BIT[c]), else_=0))
+             for c in present] + [func.max(old)]
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
     return total
 
 
@@ -233,15 +253,20 @@ class AccountCounts:
 
 
 def per_account(session: Session, scope: Scope, *, run_id: int | None) -> AccountCounts:
-    """Pass 2: distinct engaging accounts — overall, per post category, and as of the previous run."""
-    first_run = func.min(func.coalesce(Engagement.run_id, 0))
-    inner = (select(Engagement.account_id, _category_mask(scope).label("mask"), first_run.label("first_run"))
+    """Pass 2: distinct engaging accounts — overall, per post category, and as of the previous run.
+
+    Grouped in account order straight from the (campaign_id, account_id, …) index, with one aggregate per row
+    (a bit mask): PostgreSQL's per-row aggregate cost is what this pass spends its time on.
+    """
+    inner = (select(_account_mask(scope, run_id).label("mask"))
              .where(*engagement_conditions(scope)).group_by(Engagement.account_id))
     inner = with_importance(inner, scope).subquery()
-    old = (inner.c.first_run < run_id) if run_id is not None else literal(True)
-    columns = [func.count(), func.sum(case((old, 1), else_=0))]
-    columns += [func.sum(case((inner.c.mask.op("&")(CATEGORY_BIT[c]) != 0, 1), else_=0)) for c in POST_CATEGORIES]
-    row = session.execute(select(*columns).select_from(inner)).one()
+
+    def having(bit: int):
+        return func.sum(case((inner.c.mask.op("&")(bit) != 0, 1), else_=0))
+
+    row = session.execute(select(func.count(), having(OLD_BIT), *[having(CATEGORY_BIT[c]) for c in POST_CATEGORIES])
+                          .select_from(inner)).one()
     return AccountCounts(int(row[0] or 0), int(row[1] or 0),
                          {c: int(row[2 + i] or 0) for i, c in enumerate(POST_CATEGORIES)})
 
