@@ -115,3 +115,43 @@ def test_concurrent_writers_never_lose_an_increment(database_url):
     with db.session() as s:
         assert s.scalar(select(Workspace.name)) == "counter100"
     db.dispose()
+
+
+def test_upsert_fills_python_defaults_converts_types_and_returns_them(database):
+    eastern = timezone(timedelta(hours=-5))
+    row = {"id": 5, "username": "u5", "refreshed_at": datetime(2025, 1, 6, 4, 0, tzinfo=eastern),
+           "created_at": datetime(2020, 1, 1, 12, 30, 0, 7), "protected": True}
+    with database.write() as s:
+        (back,) = upsert(s, Account, [row], index_elements=["id"],
+                         returning=[Account.id, Account.refreshed_at, Account.created_at, Account.suspicion,
+                                    Account.followers_count, Account.protected, Account.name])
+    assert back == (5, NOW, datetime(2020, 1, 1, 12, 30, 0, 7, tzinfo=UTC), [], 0, True, "")
+    assert back.refreshed_at.utcoffset() == timedelta(0)
+    with database.session() as s:
+        stored = s.get(Account, 5)
+        assert (stored.suspicion, stored.bio, stored.category, stored.refreshed_at) == ([], "", "other", NOW)
+
+
+def test_upsert_batches_and_rejects_rows_with_other_keys(database):
+    rows = [_account(i) for i in range(1, 1202)]
+    with database.write() as s:
+        assert len(upsert(s, Account, rows, index_elements=["id"], returning=[Account.id], batch_size=500)) == 1201
+        with pytest.raises(ValueError, match="same keys"):
+            upsert(s, Account, [_account(2000), {"id": 2001, "username": "x"}], index_elements=["id"])
+
+
+def test_sqlite_datetime_binding_is_sqlalchemys_own_text():
+    from sqlalchemy.dialects import sqlite
+
+    from socap.db import UTCDateTime
+
+    dialect = sqlite.dialect()
+    fast = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    plain = sqlite.DATETIME().bind_processor(dialect)
+    values = [datetime(2025, 1, 6, 9), datetime(2025, 1, 6, 9, 0, 0, 1), datetime(999, 12, 31, 23, 59, 59, 999999),
+              datetime(2025, 1, 6, 4, tzinfo=timezone(timedelta(hours=-5))), NOW,
+              datetime(2025, 1, 1, tzinfo=timezone(timedelta(hours=5, minutes=30)))]
+    for value in values:  # what process_bind_param + SQLite's DATETIME processor produce, one after the other
+        expected = plain(value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value)
+        assert fast(value) == expected
+    assert fast(None) is None

@@ -244,6 +244,7 @@ _PAST = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, PAST_MARKERS)) + r")(
 _TOPIC = re.compile(r"(?<!\w)(?:" + "|".join(r"\s+".join(m.split()) for m in TOPIC_MARKERS) + r")(?!\w)")
 _SHORT_TOPIC = re.compile(r"(?<!\w)(?:" + "|".join(SHORT_TOPIC_MARKERS) + r")(?!\w)")
 _TURNED = re.compile(rf"[\s\-–—]*{TURNED}(?!\w)")
+_ANY_MARKER = re.compile("|".join(p.pattern for p in (_PAST, _SHORT_TOPIC, _TOPIC)))  # matches iff one of them does
 _FIRST_WORD = re.compile(r"\W*(\w+)")
 _MAYBE_ADDRESS = re.compile(r"\.[a-z]")
 _NOT_TEXT = re.compile(
@@ -329,11 +330,14 @@ class Categorization:
 
 def _is_past_or_topic(text: str, start: int, end: int) -> bool:
     """Whether the match text[start:end] is a past role or a topic (see the module docstring)."""
-    return (
-        _TURNED.match(text, end) is not None
-        or _governed(_PAST, _CLAUSE_BREAK, text, start)
-        or _governed(_SHORT_TOPIC, _CLAUSE_BREAK, text, start)
-        or _governed(_TOPIC, _TOPIC_BREAK, text, start)
+    return _TURNED.match(text, end) is not None or (
+        # one scan for "is there any marker before the match at all?" (usually not) before the three exact ones
+        _ANY_MARKER.search(text, 0, start) is not None
+        and (
+            _governed(_PAST, _CLAUSE_BREAK, text, start)
+            or _governed(_SHORT_TOPIC, _CLAUSE_BREAK, text, start)
+            or _governed(_TOPIC, _TOPIC_BREAK, text, start)
+        )
     )
 
 
@@ -357,6 +361,7 @@ class CategoryRules:
         self.rules: dict[str, tuple[str, ...]] = {c: tuple(table.get(c, ())) for c in CATEGORIES if c != FALLBACK}
         self._single: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
         self._combined: dict[str, re.Pattern[str]] = {}
+        self._which: dict[str, re.Pattern[str]] = {}
         groups, cjk_groups = [], []
         for category, phrases in self.rules.items():
             singles = [(phrase, _compiled(category, phrase)) for phrase in phrases]
@@ -364,6 +369,8 @@ class CategoryRules:
                 continue
             self._single[category] = singles
             self._combined[category] = re.compile("|".join(p.pattern for _, p in singles))
+            # the same alternation with a group per rule: its first rule matching at a position, in one call
+            self._which[category] = re.compile("|".join(f"(?P<r{i}>{p.pattern})" for i, (_, p) in enumerate(singles)))
             if latin := [p for p in phrases if not _is_cjk(p)]:
                 groups.append(f"(?P<{category}>{_alternation(latin)})")
             if cjk := [p for p in phrases if _is_cjk(p)]:
@@ -418,8 +425,18 @@ class CategoryRules:
         if best is None:
             return Categorization(FALLBACK)
         _, _, category, field, text, start, end = best
-        rule = next((r for r, p in self._single[category] if (hit := p.match(text, start)) and hit.end() == end), None)
-        return Categorization(category, text[start:end], field, rule)
+        return Categorization(category, text[start:end], field, self._rule_at(category, text, start, end))
+
+    def _rule_at(self, category: str, text: str, start: int, end: int) -> str | None:
+        """The first of the category's rules that matches exactly text[start:end]."""
+        singles = self._single[category]
+        hit = self._which[category].match(text, start)
+        if hit is None:  # no rule matches here at all
+            return None
+        first = int(hit.lastgroup[1:])  # the rules before this one do not match here at all
+        if hit.end() == end:
+            return singles[first][0]
+        return next((r for r, p in singles[first + 1:] if (m := p.match(text, start)) and m.end() == end), None)
 
 
 def _compiled(category: str, phrase: str) -> re.Pattern[str]:

@@ -10,10 +10,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from socap.campaigns.models import Campaign, CampaignTweet
+from socap.clock import ensure_utc
 from socap.db import upsert
 from socap.importance.accounts import account_row, placeholder_account, upsert_accounts
 from socap.monitoring.models import Engagement
@@ -56,36 +58,55 @@ def ingest_engagements(
     profiles: dict[int, dict] = {}
     placeholders: dict[int, dict] = {}
     rows: list[dict] = []
+    campaign_id, tweet_id, ends_at = campaign.id, tweet.id, campaign.ends_at  # ORM attributes: read once
+    keep_text = action != "retweet"
     for post in posts:
-        if not post.author_id:
+        author_id = post.author_id
+        if not author_id:
             continue
         engaged_at = post.created_at or post.created_at_from_id
-        if engaged_at > campaign.ends_at:
+        if engaged_at > ends_at:
             continue
-        user = users.get(post.author_id)
+        user = users.get(author_id)
+        account_id = int(author_id)
         if user is not None:
-            profiles[int(user.id)] = account_row(user, now)
+            profiles[account_id] = account_row(user, now)
         else:
-            placeholders[int(post.author_id)] = placeholder_account(post.author_id, now)
-        rows.append({"campaign_id": campaign.id, "campaign_tweet_id": tweet.id, "account_id": int(post.author_id),
+            placeholders[account_id] = placeholder_account(author_id, now)
+        rows.append({"campaign_id": campaign_id, "campaign_tweet_id": tweet_id, "account_id": account_id,
                      "action": action, "source_tweet_id": int(post.id),
-                     "text": "" if action == "retweet" else post.text, "engaged_at": engaged_at,
+                     "text": post.text if keep_text else "", "engaged_at": engaged_at,
                      "detected_at": now, "run_id": run_id})
     if not rows:
         return []
     upsert_accounts(session, profiles.values(), (p for k, p in placeholders.items() if k not in profiles))
+    # RETURNING names the really new rows; what they hold is what was just sent (the last row per key wins,
+    # as in the upsert's own deduplication), so only their ids need to come back
+    by_source = {row["source_tweet_id"]: row for row in rows}
     inserted = upsert(session, Engagement, rows, index_elements=["campaign_tweet_id", "action", "source_tweet_id"],
-                      returning=[Engagement.id, Engagement.account_id, Engagement.source_tweet_id,
-                                 Engagement.text, Engagement.engaged_at])
+                      returning=[Engagement.id, Engagement.source_tweet_id])
     if not inserted:
         return []
-    session.execute(update(Campaign).where(Campaign.id == campaign.id)
-                    .values(data_version=Campaign.data_version + 1))
-    new = [NewEngagement(id=r.id, campaign_id=campaign.id, campaign_tweet_id=tweet.id, account_id=r.account_id,
-                         action=action, source_tweet_id=r.source_tweet_id, text=r.text, engaged_at=r.engaged_at,
-                         run_id=run_id)
-           for r in inserted]
+    _bump_data_version(session, campaign)
+    new = []
+    for r in inserted:
+        row = by_source[r.source_tweet_id]
+        new.append(NewEngagement(id=r.id, campaign_id=campaign_id, campaign_tweet_id=tweet_id,
+                                 account_id=row["account_id"], action=action, source_tweet_id=r.source_tweet_id,
+                                 text=row["text"], engaged_at=ensure_utc(row["engaged_at"]), run_id=run_id))
     new.sort(key=lambda e: e.source_tweet_id)
     for hook in NEW_ENGAGEMENT_HOOKS:
         hook(session, campaign, new, now)
     return new
+
+
+_BUMP = (update(Campaign.__table__).where(Campaign.__table__.c.id == bindparam("campaign_id"))
+         .values(data_version=Campaign.__table__.c.data_version + 1).returning(Campaign.__table__.c.data_version))
+
+
+def _bump_data_version(session: Session, campaign: Campaign) -> None:
+    """data_version + 1 in the database; a campaign object of this session learns the new value (as an ORM
+    UPDATE would tell it), without an ORM UPDATE's autoflush and identity-map evaluation on every page."""
+    version = session.connection().execute(_BUMP, {"campaign_id": campaign.id}).scalar_one()
+    if campaign in session:
+        set_committed_value(campaign, "data_version", version)

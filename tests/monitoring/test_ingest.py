@@ -1,0 +1,139 @@
+"""ingest_engagements on its own: what it stores, what it reports as new, and what it leaves alone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from socap.auth.models import Workspace
+from socap.campaigns.models import Campaign, CampaignTweet
+from socap.importance.models import Account
+from socap.monitoring import ingest
+from socap.monitoring.ingest import ingest_engagements
+from socap.monitoring.models import Engagement
+from socap.x import Tweet, User
+
+START = datetime(2025, 3, 3, 12, tzinfo=UTC)
+NOW = START + timedelta(hours=5)
+POST_ID = 1_900_000_000_000_000_000
+
+
+def _post(i: int, author: int, *, at: datetime | None = None, text: str | None = None) -> Tweet:
+    at = at or START + timedelta(minutes=i)
+    return Tweet.model_validate({"id": str(1_950_000_000_000_000_000 + i), "author_id": str(author),
+                                 "text": text or f"reply {i}", "created_at": at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")})
+
+
+def _user(author: int, *, bio: str = "Angel investor", followers: int = 500) -> User:
+    return User.model_validate({"id": str(author), "username": f"user{author}", "name": f"User {author}",
+                                "description": bio, "created_at": "2019-05-01T10:00:00.000Z",
+                                "profile_image_url": "https://pbs.twimg.com/profile_images/1/a_normal.jpg",
+                                "public_metrics": {"followers_count": followers, "following_count": 3,
+                                                   "tweet_count": 9, "listed_count": 0}})
+
+
+@pytest.fixture
+def target(database):
+    with database.write() as s:
+        workspace = Workspace(name="w", created_at=START)
+        s.add(workspace)
+        s.flush()
+        campaign = Campaign(workspace_id=workspace.id, name="c", status="active", starts_at=START,
+                            ends_at=START + timedelta(days=1), alert_threshold=10, alert_spacing_minutes=20,
+                            poll_interval_minutes=30, notify_urls=[], data_version=0, created_at=START)
+        s.add(campaign)
+        s.flush()
+        tweet = CampaignTweet(campaign_id=campaign.id, tweet_id=POST_ID, url=f"https://x.com/a/status/{POST_ID}",
+                              category="main", author_id=1, author_username="a", text="launch",
+                              conversation_id=POST_ID, tweet_created_at=START, added_at=START)
+        s.add(tweet)
+        s.flush()
+        return campaign.id, tweet.id
+
+
+def _ingest(database, target, posts, users, action="reply", run_id=None):
+    campaign_id, tweet_id = target
+    with database.write() as s:
+        campaign, tweet = s.get(Campaign, campaign_id), s.get(CampaignTweet, tweet_id)
+        new = ingest_engagements(s, campaign=campaign, tweet=tweet, action=action, posts=posts, users=users,
+                                 run_id=run_id, now=NOW)
+        return new, campaign.data_version
+
+
+def _version(database, target) -> int:
+    with database.session() as s:
+        return s.get(Campaign, target[0]).data_version
+
+
+def test_new_engagements_are_reported_once_and_match_what_is_stored(database, target):
+    posts = [_post(i, 100 + i) for i in range(5)]
+    users = {str(100 + i): _user(100 + i) for i in range(5)}
+    new, version_seen = _ingest(database, target, posts, users)
+    assert [e.source_tweet_id for e in new] == sorted(int(p.id) for p in posts)
+    assert version_seen == 1 == _version(database, target)  # the session's campaign learns the bump too
+    with database.session() as s:
+        stored = {e.id: e for e in s.scalars(select(Engagement))}
+    assert {e.id for e in new} == set(stored)
+    for e in new:
+        row = stored[e.id]
+        assert (e.campaign_id, e.campaign_tweet_id, e.account_id, e.action, e.source_tweet_id, e.text, e.run_id) \
+            == (row.campaign_id, row.campaign_tweet_id, row.account_id, row.action, row.source_tweet_id, row.text,
+                row.run_id)
+        assert e.engaged_at == row.engaged_at and e.engaged_at.utcoffset() == timedelta(0)
+
+    again, _ = _ingest(database, target, posts, users)
+    assert again == []
+    assert _version(database, target) == 1  # nothing new: no bump
+    more, _ = _ingest(database, target, posts + [_post(9, 109)], users | {"109": _user(109)})
+    assert [e.source_tweet_id for e in more] == [int(_post(9, 109).id)]
+    assert _version(database, target) == 2
+
+
+def test_duplicates_within_a_page_collapse_to_one_row(database, target):
+    first, second = _post(1, 100, text="first"), _post(1, 100, text="second")
+    new, _ = _ingest(database, target, [first, second], {"100": _user(100)})
+    assert len(new) == 1 and new[0].text == "second"
+    with database.session() as s:
+        assert s.scalars(select(Engagement.text)).all() == ["second"]
+
+
+def test_retweets_store_no_text_and_late_posts_are_left_out(database, target):
+    late = _post(2, 101, at=START + timedelta(days=2))
+    new, _ = _ingest(database, target, [_post(1, 100, text="RT @a: launch"), late],
+                     {"100": _user(100), "101": _user(101)}, action="retweet")
+    assert [(e.account_id, e.text) for e in new] == [(100, "")]
+    with database.session() as s:
+        assert s.scalar(select(func.count()).select_from(Engagement)) == 1
+        assert s.get(Account, 101) is None  # the late post's author is not stored either
+
+
+def test_profiles_are_refreshed_and_placeholders_never_overwrite_them(database, target):
+    _ingest(database, target, [_post(1, 100)], {"100": _user(100, bio="Angel investor", followers=500)})
+    _ingest(database, target, [_post(2, 100)], {"100": _user(100, bio="Founder @acme", followers=3)})
+    with database.session() as s:
+        account = s.get(Account, 100)
+        assert (account.bio, account.followers_count, account.category) == ("Founder @acme", 3, "founder")
+        assert [f["flag"] for f in account.suspicion] == ["few_followers"]
+        assert account.refreshed_at == NOW
+    # X did not expand the author this time (e.g. suspended since): the engagement is kept, the profile too
+    new, _ = _ingest(database, target, [_post(3, 100), _post(4, 200)], {})
+    assert sorted(e.account_id for e in new) == [100, 200]
+    with database.session() as s:
+        assert s.get(Account, 100).username == "user100"
+        assert (s.get(Account, 200).username, s.get(Account, 200).suspicion) == ("id200", [])
+
+
+def test_hooks_see_the_new_rows_inside_the_same_transaction(database, target, monkeypatch):
+    seen = []
+
+    def hook(session, campaign, new, now):
+        ids = [e.id for e in new]
+        stored = session.scalars(select(Engagement.id).where(Engagement.id.in_(ids))).all()
+        seen.append((campaign.id, sorted(stored) == sorted(ids), now))
+
+    monkeypatch.setattr(ingest, "NEW_ENGAGEMENT_HOOKS", [hook])
+    _ingest(database, target, [_post(1, 100)], {"100": _user(100)})
+    _ingest(database, target, [_post(1, 100)], {"100": _user(100)})  # nothing new: hooks are not called
+    assert seen == [(target[0], True, NOW)]
