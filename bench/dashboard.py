@@ -245,20 +245,20 @@ class RawSQL:
                      f" FROM engagement e{join} WHERE {where} GROUP BY 1, 2", params).fetchall()
         selected = {p for p, _ in posts} if filters_name != "combined" else \
             {p for p, cat in posts if cat in COMBINED["categories"]}
-        by_cat = {c: [p for p, cat in posts if cat == c and p in selected] for c in ("main", "influencer", "investor")}
-        present = [c for c in by_cat if by_cat[c]]
-        if len(present) > 1:
-            largest = max(present, key=lambda c: len(by_cat[c]))
-            bits = {"main": 1, "influencer": 2, "investor": 4}
-            whens = " ".join(f"WHEN e.campaign_tweet_id IN ({','.join(map(str, by_cat[c]))}) THEN {bits[c]}"
-                             for c in present if c != largest)
-            mask = f"bit_or(CASE {whens} ELSE {bits[largest]} END)"
-        else:
-            mask = "max(2)"
-        accounts = q(f"SELECT count(*), count(*) FILTER (WHERE first_run < %(run)s),"
+        bits = {"main": 1, "influencer": 2, "investor": 4}
+        runs: list[list] = []  # [category, last id] of runs of one category in id order
+        for post_id, category in sorted(p for p in posts if p[0] in selected):
+            if runs and runs[-1][0] == category:
+                runs[-1][1] = post_id
+            else:
+                runs.append([category, post_id])
+        whens = " ".join(f"WHEN e.campaign_tweet_id <= {last} THEN {bits[c]}" for c, last in runs[:-1])
+        category_bit = f"CASE {whens} ELSE {bits[runs[-1][0]]} END" if whens else str(bits[runs[-1][0]])
+        accounts = q(f"SELECT count(*), count(*) FILTER (WHERE m & 8 <> 0),"
                      f" count(*) FILTER (WHERE m & 1 <> 0), count(*) FILTER (WHERE m & 2 <> 0),"
                      f" count(*) FILTER (WHERE m & 4 <> 0) FROM"
-                     f" (SELECT e.account_id, {mask} AS m, min(coalesce(e.run_id, 0)) AS first_run"
+                     f" (SELECT e.account_id,"
+                     f"  bit_or({category_bit} | CASE WHEN e.run_id >= %(run)s THEN 0 ELSE 8 END) AS m"
                      f"  FROM engagement e{join} WHERE {where} GROUP BY e.account_id) s", params).fetchone()
         high = q(f"SELECT count(*), count(*) FILTER (WHERE first_run < %(run)s) FROM"
                  f" (SELECT e.account_id, min(coalesce(e.run_id, 0)) AS first_run FROM engagement e"

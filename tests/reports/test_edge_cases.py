@@ -14,6 +14,7 @@ from socap.auth.models import Workspace
 from socap.campaigns.models import Campaign, CampaignTweet
 from socap.importance.models import Account, AccountImportance, Follow, ImportantAccount
 from socap.monitoring.models import Engagement, MetricSnapshot, PollJob, Run
+from socap.reports import queries
 from socap.reports import service as reports
 from socap.reports.schemas import Filters
 
@@ -277,7 +278,11 @@ def test_hourly_timeline_in_utc(database, world):
     assert charts.account_categories == {"developer": 1, "investor": 1, "media": 1, "other": 1, "vc": 1}
 
 
-def test_category_comparison(database, world):
+@pytest.mark.parametrize("max_ranges", [16, 1], ids=["id ranges", "IN lists"])
+def test_category_comparison(database, world, monkeypatch, max_ranges):
+    """Posts map to categories by id ranges (the five posts here alternate: five runs) or, with more runs
+    than MAX_RANGES, by IN lists — the same numbers either way."""
+    monkeypatch.setattr(queries, "MAX_RANGES", max_ranges)
     with database.session() as s:
         comparison = reports.category_comparison(s, campaign=_campaign(s, world), filters=Filters(), now=NOW)
     cards = {c.category: c for c in comparison.cards}
@@ -286,6 +291,8 @@ def test_category_comparison(database, world):
     assert cards["influencer"].posts == 2 and cards["investor"].unique_accounts == 1
     assert sum(c.share_of_engagements for c in comparison.cards) == pytest.approx(1.0, abs=1e-3)
     assert sum(b.replies for b in comparison.timelines["main"]) == 2
+    for category, card in cards.items():
+        assert sum(b.retweets + b.replies + b.quotes for b in comparison.timelines[category]) == card.engagements
 
 
 def test_account_detail(database, world):
