@@ -317,6 +317,7 @@ def test_filters_apply_to_totals_and_list_and_stay_in_the_links(site):
 
     everything = client.get(base).text
     assert tile(everything, "engagements") == 120
+    assert "these are the final numbers" in everything and f'href="{base}/report">Open the final report' in everything
     assert "page 1 of 3 · 120 engagements" in everything
     assert f'href="{base}?page=2#engagements"' in everything
 
@@ -385,3 +386,38 @@ def test_hostile_names_bios_and_texts_render_as_text(start_simulator, make_runti
     assert "&lt;img src=x onerror=alert(&#34;quote&#34;)&gt; love it" in pages["dashboard"]
     assert "&lt;img src=x onerror=alert(&#34;quote&#34;)&gt;" in pages["alerts"]
     assert "Launch &lt;i&gt;day&lt;/i&gt; &amp; more" in pages["post"]
+
+
+# ---------------------------------------------------------------- unavailable posts
+
+def _vanishing(b):
+    b.campaign("Vanishing", start="2025-03-03T12:00:00Z", days=1, threshold=10, spacing_minutes=20)
+    brand = b.account("vanishco", name="Vanish Co", bio="Here today.")
+    b.post("main", author=brand, text="Stays", created=-hours(2), likes={hours(0): 10})
+    gone = b.post("influencer", author=b.account("gonefluencer", name="Gone", bio="Tech creator."),
+                  text="Gone soon", created=-hours(2), likes={hours(0): 5}, deleted=hours(1))
+    b.retweets(gone, 2, between=(-hours(1), -minutes(5)))
+
+
+VANISHING = Scenario.from_function("t_vanishing_web", _vanishing)
+
+
+def test_an_unavailable_post_shows_its_reason_and_keeps_its_history(start_simulator, make_runtime, serve_web):
+    sim = start_simulator(VANISHING)
+    rt = make_runtime(sim)
+    make_user(rt, EMAIL)
+    campaign_id = create_campaign(rt, VANISHING)
+    drive(rt, memory_queue(rt), until=VANISHING.start + timedelta(hours=2))
+    with rt.db.session() as s:
+        gone = s.scalar(select(CampaignTweet).where(CampaignTweet.campaign_id == campaign_id,
+                                                    CampaignTweet.category == "influencer"))
+        reason = gone.unavailable_reason
+    assert reason
+    client = sign_in(serve_web(rt), EMAIL)
+    page = client.get(f"/campaigns/{campaign_id}").text
+    assert f"is unavailable on X ({html.escape(reason)})" in page
+    assert f"unavailable: {html.escape(reason)}" in page  # its row in the posts table
+    assert tile(page, "engagements") == 2  # the history is kept
+    post = client.get(f"/campaigns/{campaign_id}/posts/{gone.id}").text
+    assert f"Unavailable on X: {html.escape(reason)}" in post
+    assert "1 unavailable" in client.get("/").text

@@ -20,7 +20,9 @@
     running = (async () => {
       try {
         const r = await fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
-        if (!r.ok) throw new Error(`${location.pathname}: ${r.status}`);
+        if (!r.ok || (r.redirected && new URL(r.url).pathname === "/login")) {
+          throw new Error(`${location.pathname}: ${r.redirected ? "signed out" : r.status}`);
+        }
         const fresh = new DOMParser().parseFromString(await r.text(), "text/html");
         for (const region of regions()) {
           const next = fresh.querySelector(`[data-live="${region.dataset.live}"]`);
