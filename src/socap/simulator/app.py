@@ -24,7 +24,7 @@ from socap.simulator.render import ApiError, problem
 from socap.simulator.scenario import Scenario, campaign_spec, load_scenario, seeds_csv
 from socap.simulator.truth import truth
 from socap.simulator.usage import RateLimiter, Usage
-from socap.simulator.world import World
+from socap.simulator.world import ScheduledFault, World
 
 JSON = "application/json; charset=utf-8"
 
@@ -48,9 +48,14 @@ def _billable(payload: dict, data_kind: str) -> tuple[list[str], list[str]]:
 class Simulator:
     """The mutable side of the fake API: clock, faults, rate-limit windows, usage. The world is immutable."""
 
-    def __init__(self, world: World, clock: Clock, faults: FaultProfile | None = None):
+    def __init__(
+        self, world: World, clock: Clock, faults: FaultProfile | None = None, *, scheduled_faults: bool = True
+    ):
         self.world, self.clock = world, clock
         self.injector = FaultInjector(faults)
+        # the scenario's own faults (World.faults), armed at their instant; False leaves X well-behaved
+        self.scheduled_faults = scheduled_faults
+        self._armed: dict[int, ScriptedFault | None] = {}
         self.usage = Usage()
         self.limiter = RateLimiter(lambda: {**self.world.rate_limits, **self.injector.profile.rate_limits})
         self.lock = threading.Lock()
@@ -69,6 +74,25 @@ class Simulator:
     def add_fault(self, fault: ScriptedFault | dict) -> None:
         with self.lock:
             self.injector.add_scripted(fault if isinstance(fault, ScriptedFault) else ScriptedFault(**fault))
+
+    def _arm_scheduled(self, now: datetime) -> None:
+        """Arm the world's declared faults whose instant has come; disarm those whose window has passed.
+        (Called under the lock. ``set_faults`` replaces the injector, and with it any armed fault.)"""
+        for index, declared in enumerate(self.world.faults):
+            armed = self._armed.get(index, False)
+            if armed is False and declared.at <= now:
+                self._armed[index] = self._scripted(declared) if declared.active(now) else None
+                if self._armed[index] is not None:
+                    self.injector.add_scripted(self._armed[index])
+            elif armed and declared.until is not None and now >= declared.until:
+                armed.times = 0
+
+    @staticmethod
+    def _scripted(declared: ScheduledFault) -> ScriptedFault:
+        return ScriptedFault(endpoint=declared.endpoint, contains=declared.contains, status=declared.status,
+                             times=declared.times, kind=declared.kind,
+                             body=dict(declared.body) if declared.body is not None else None,
+                             delay_seconds=declared.delay_seconds)
 
     def usage_summary(self) -> dict:
         with self.lock:
@@ -98,6 +122,8 @@ class Simulator:
                 headers = self.rate_headers(self.limiter.peek(key, now))
                 self.usage.record(endpoint=key, status=401, url=url, now=now)
                 return _json(problem(401, "Unauthorized"), 401, headers)
+            if self.scheduled_faults and self.world.faults:
+                self._arm_scheduled(now)
             fault = self.injector.decide(key, url)
             if fault is not None:
                 limits = self.limiter.peek(key, now)
@@ -145,14 +171,17 @@ def create_app(
     *,
     faults: FaultProfile | None = None,
     seed: int | None = None,
+    scheduled_faults: bool = True,
 ) -> Starlette:
-    """The ASGI app. ``world_or_scenario`` may be a World, a Scenario or a scenario name ("1", "s01"…)."""
+    """The ASGI app. ``world_or_scenario`` may be a World, a Scenario or a scenario name ("1", "s01"…).
+
+    ``scheduled_faults=False`` ignores the faults the scenario declares (``World.faults``)."""
     if isinstance(world_or_scenario, str):
         world_or_scenario = load_scenario(world_or_scenario)
     world = (
         world_or_scenario.build_world(seed) if isinstance(world_or_scenario, Scenario) else world_or_scenario
     )
-    sim = Simulator(world, clock, faults)
+    sim = Simulator(world, clock, faults, scheduled_faults=scheduled_faults)
 
     def api_route(key: str, path: str, handler, data_kind: str) -> Route:
         async def endpoint(request: Request) -> Response:
@@ -222,6 +251,19 @@ def create_app(
                 "seed": world.seed,
                 "campaign": campaign_spec(world),
                 "seeds_csv": seeds_csv(world),
+                "faults": [
+                    {
+                        "at": format_instant(f.at),
+                        "until": format_instant(f.until) if f.until else None,
+                        "endpoint": f.endpoint,
+                        "contains": f.contains,
+                        "status": f.status,
+                        "times": f.times,
+                        "kind": f.kind,
+                        "note": f.note,
+                    }
+                    for f in world.faults
+                ],
             }
         )
 

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from socap.clock import ensure_utc, parse_instant
 from socap.simulator import names
 from socap.simulator.follows import FILLER_IMPORTANCE, SEED_APPETITES, build_follow_graph
-from socap.simulator.world import DEFAULT_AVATAR, Account, Keyframes, Tweet, World, snowflake
+from socap.simulator.world import (
+    DEFAULT_AVATAR,
+    Account,
+    Keyframes,
+    ScheduledFault,
+    Tweet,
+    World,
+    snowflake,
+)
 
 When = timedelta | datetime
 _FOLLOWERS = {
@@ -52,6 +61,7 @@ class ScenarioBuilder:
         self._bystanders: list[Account] = []
         self._seed_appetite: dict[str, float] = {}
         self._used_ids: set[int] = set()
+        self._faults: list[ScheduledFault] = []
 
     # --- campaign settings ------------------------------------------------------------------------
     def campaign(
@@ -64,6 +74,41 @@ class ScenarioBuilder:
     def rate_limit(self, endpoint: str, limit: int) -> None:
         """Override X's per-15-minute limit for one endpoint key, e.g. ``"GET /2/tweets/:id/retweets"``."""
         self.rate_limits[endpoint] = limit
+
+    def fault(
+        self,
+        endpoint: str,
+        *,
+        at: When,
+        until: When | None = None,
+        contains: str | Tweet | None = None,
+        status: int = 503,
+        times: int = 1,
+        kind: str = "status",
+        body: dict | None = None,
+        delay_seconds: float | None = None,
+        note: str = "",
+    ) -> ScheduledFault:
+        """X misbehaves from ``at``: the next ``times`` calls to ``endpoint`` (whose URL contains ``contains``,
+        a string or a post's id) fail with ``status`` (or ``kind`` ``timeout`` / ``malformed``), until ``until``."""
+        if kind not in ("status", "timeout", "malformed"):
+            raise ValueError(f"unknown fault kind {kind!r}")
+        if isinstance(contains, Tweet) and not contains.id:
+            raise ValueError("a fault can name a campaign post, not an engagement (its id comes later)")
+        fault = ScheduledFault(
+            at=self.when(at),
+            endpoint=endpoint,
+            contains=contains.id if isinstance(contains, Tweet) else contains,
+            until=self.when(until) if until is not None else None,
+            status=status,
+            times=times,
+            kind=kind,
+            body=body,
+            delay_seconds=delay_seconds,
+            note=note,
+        )
+        self._faults.append(fault)
+        return fault
 
     def when(self, value: When) -> datetime:
         return self.start + value if isinstance(value, timedelta) else ensure_utc(value)
@@ -134,10 +179,26 @@ class ScenarioBuilder:
         self._accounts[account.id] = account
         return account
 
-    def accounts(self, n: int, category: str = "other", *, state: str = "active") -> list[Account]:
-        """``n`` freshly generated accounts whose bios make ``category`` obvious."""
+    def accounts(
+        self,
+        n: int,
+        category: str = "other",
+        *,
+        state: str = "active",
+        importance: int | Sequence[int] | None = None,
+    ) -> list[Account]:
+        """``n`` freshly generated accounts whose bios make ``category`` obvious.
+
+        ``importance`` (one score for all, or one per account) is met exactly by the seed graph; without it
+        they get an ordinary score drawn from ``filler_importance``."""
+        if importance is None or isinstance(importance, int):
+            scores: list[int | None] = [importance] * n
+        else:
+            scores = list(importance)
+            if len(scores) != n:
+                raise ValueError(f"{len(scores)} importance scores for {n} accounts")
         rng, made = self.rng, []
-        for _ in range(n):
+        for score in scores:
             first, last = names.person_name(rng)
             username = names.username_for(first, last, rng, self._taken)
             self._taken.discard(username.lower())  # account() re-adds it
@@ -158,6 +219,7 @@ class ScenarioBuilder:
                     created=created,
                     default_avatar=rng.random() < (0.12 if category == "other" else 0.02),
                     followers=rng.randint(0, 40) if new_account else None,
+                    importance=score,
                 )
             )
         return made
@@ -380,6 +442,7 @@ class ScenarioBuilder:
             campaign_post_ids=[p.id for p in self._posts if p.is_campaign_post],
             seed_follows=follows,
             rate_limits=dict(self.rate_limits),
+            faults=sorted(self._faults, key=lambda f: f.at),
         )
 
 

@@ -126,6 +126,28 @@ class Tweet:
         return [{"type": kind, "id": self.target_id}] if kind and self.target_id else []
 
 
+@dataclass(frozen=True)
+class ScheduledFault:
+    """A fault the scenario declares at a virtual instant (scenario 7's refused metrics request, say).
+
+    From ``at`` (and until ``until``, when given) the next ``times`` calls to ``endpoint`` whose URL
+    contains ``contains`` fail as a :class:`socap.simulator.faults.ScriptedFault` with the same fields."""
+
+    at: datetime
+    endpoint: str
+    contains: str | None = None
+    until: datetime | None = None
+    status: int = 503
+    times: int = 1
+    kind: str = "status"
+    body: dict | None = None
+    delay_seconds: float | None = None
+    note: str = ""
+
+    def active(self, now: datetime) -> bool:
+        return self.at <= now and (self.until is None or now < self.until)
+
+
 class _Timeline:
     """Events sorted by id (= by time), with a parallel list of times for ``bisect``."""
 
@@ -163,6 +185,7 @@ class World:
     campaign_post_ids: list[str]
     seed_follows: dict[str, list[str]]  # seed account id -> followed ids, newest follow first
     rate_limits: dict[str, int] = field(default_factory=dict)
+    faults: list[ScheduledFault] = field(default_factory=list)  # armed by the simulator at their instant
     _by_username: dict[str, Account] = field(default_factory=dict, repr=False)
     _timelines: dict[tuple[str, str], _Timeline] = field(default_factory=dict, repr=False)
     _conversations: dict[str, _Timeline] = field(default_factory=dict, repr=False)
