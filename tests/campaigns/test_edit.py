@@ -12,17 +12,17 @@ from sqlalchemy import func, select
 from socap.alerts.models import Alert, AlertDelivery
 from socap.auth import service as auth_service
 from socap.campaigns import service
-from socap.campaigns.models import Campaign, CampaignTweet
+from socap.campaigns.models import Campaign
 from socap.campaigns.schemas import CampaignInput, PostsInput
+from socap.campaigns.service import campaign_tables
 from socap.importance.models import Account
+from socap.models import Base
 from socap.monitoring.engine import drive, run_tick
-from socap.monitoring.models import Engagement, MetricSnapshot, PollJob, Run
+from socap.monitoring.models import PollJob
 from socap.simulator import Scenario, hours, load_scenario
 from socap.simulator.builder import ScenarioBuilder
 from tests.alerts.conftest import Receiver, import_and_sync_seeds
 from tests.monitoring.support import create_campaign, memory_queue
-
-CAMPAIGN_TABLES = (CampaignTweet, PollJob, Run, Engagement, MetricSnapshot, Alert)
 
 
 def _calls(server) -> int:
@@ -30,10 +30,10 @@ def _calls(server) -> int:
 
 
 def _rows(rt, campaign_id: int) -> dict[str, int]:
-    """Rows of every campaign table belonging to ``campaign_id`` (deliveries through their alerts)."""
+    """Rows of every table with a campaign_id (found in the metadata), deliveries through their alerts."""
     with rt.db.session() as s:
-        counts = {m.__tablename__: s.scalar(select(func.count()).select_from(m).where(m.campaign_id == campaign_id))
-                  for m in CAMPAIGN_TABLES}
+        counts = {t.name: s.scalar(select(func.count()).select_from(t).where(t.c.campaign_id == campaign_id))
+                  for t in campaign_tables(Base.metadata)}
         counts["alert_delivery"] = s.scalar(select(func.count()).select_from(AlertDelivery).join(
             Alert, Alert.id == AlertDelivery.alert_id).where(Alert.campaign_id == campaign_id))
         counts["campaign"] = s.scalar(select(func.count()).select_from(Campaign).where(Campaign.id == campaign_id))
@@ -212,9 +212,11 @@ def test_delete_removes_everything_of_the_campaign_and_nothing_else(start_simula
     import_and_sync_seeds(rt, scenario)
     doomed = create_campaign(rt, scenario)
     kept = create_campaign(rt, scenario, name="Kept")
-    drive(rt, memory_queue(rt), until=scenario.start + timedelta(hours=7))
+    drive(rt, memory_queue(rt), until=scenario.build_world().end + timedelta(hours=2))  # completed, report frozen
     doomed_rows, kept_rows = _rows(rt, doomed), _rows(rt, kept)
-    assert all(doomed_rows.values()), doomed_rows  # something in every table, alerts and deliveries too
+    assert {"campaign_tweet", "poll_job", "run", "engagement", "metric_snapshot", "alert", "campaign_report",
+            "alert_delivery", "campaign"} <= set(doomed_rows)
+    assert all(doomed_rows.values()), doomed_rows  # something in every table
     with rt.db.session() as s:
         accounts = s.scalar(select(func.count()).select_from(Account))
 
@@ -227,7 +229,7 @@ def test_delete_removes_everything_of_the_campaign_and_nothing_else(start_simula
         assert s.scalar(select(func.count()).select_from(Account)) == accounts  # accounts are shared
         with pytest.raises(service.CampaignNotFound):
             service.get(s, campaign_id=doomed)
-    drive(rt, memory_queue(rt), until=scenario.start + timedelta(hours=8))  # the engine goes on with the other
+    drive(rt, memory_queue(rt), until=scenario.build_world().end + timedelta(hours=3))  # the engine goes on
 
 
 def test_a_poll_task_queued_for_a_deleted_campaign_does_nothing(start_simulator, make_runtime):

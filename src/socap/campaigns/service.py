@@ -420,30 +420,32 @@ def update_settings(session: Session, *, campaign: Campaign, clock: Clock, name:
 
 def delete(session: Session, *, campaign: Campaign) -> None:
     """Remove the campaign and everything of it: posts, poll jobs, runs, engagements, metric snapshots,
-    alerts and their deliveries. Accounts (shared by every campaign), seeds, importance and the billing
-    ledger stay.
+    alerts and their deliveries, its final report — every table with a ``campaign_id`` referring to it.
+    Accounts (shared by every campaign), seeds, importance and the billing ledger stay.
 
     Every table is emptied explicitly, children first, rather than relying on ON DELETE CASCADE, so the
-    result is the same whatever the database enforces. A poll task already queued for one of the deleted
-    jobs finds no job it holds and does nothing; a worker in the middle of a page loses its lease and drops
-    the page; an alert being sent is not marked (its delivery row is gone).
+    result is the same whatever the database enforces (and a table added later is not forgotten). A poll
+    task already queued for one of the deleted jobs finds no job it holds and does nothing; a worker in the
+    middle of a page loses its lease and drops the page; an alert being sent is not marked (its delivery
+    row is gone).
     """
-    from sqlalchemy import delete as sql_delete
-
     from socap.alerts.models import Alert, AlertDelivery
-    from socap.monitoring.models import Engagement, MetricSnapshot, Run
+    from socap.models import Base  # every domain's tables
 
     campaign_id = campaign.id
-    alerts = select(Alert.id).where(Alert.campaign_id == campaign_id)
-    for statement in (
-        sql_delete(AlertDelivery).where(AlertDelivery.alert_id.in_(alerts)),
-        sql_delete(Alert).where(Alert.campaign_id == campaign_id),
-        sql_delete(Engagement).where(Engagement.campaign_id == campaign_id),
-        sql_delete(MetricSnapshot).where(MetricSnapshot.campaign_id == campaign_id),
-        sql_delete(PollJob).where(PollJob.campaign_id == campaign_id),
-        sql_delete(Run).where(Run.campaign_id == campaign_id),
-        sql_delete(CampaignTweet).where(CampaignTweet.campaign_id == campaign_id),
-        sql_delete(Campaign).where(Campaign.id == campaign_id),
-    ):
-        session.execute(statement.execution_options(synchronize_session=False))
+    session.execute(AlertDelivery.__table__.delete().where(AlertDelivery.alert_id.in_(
+        select(Alert.id).where(Alert.campaign_id == campaign_id))))
+    for table in campaign_tables(Base.metadata):
+        session.execute(table.delete().where(table.c.campaign_id == campaign_id))
+    session.execute(Campaign.__table__.delete().where(Campaign.id == campaign_id))
     session.expunge(campaign)
+
+
+def campaign_tables(metadata) -> list:
+    """Tables with a ``campaign_id`` column referring to ``campaign``, children before parents."""
+    found = []
+    for table in reversed(metadata.sorted_tables):
+        column = table.c.get("campaign_id")
+        if column is not None and any(fk.column.table is Campaign.__table__ for fk in column.foreign_keys):
+            found.append(table)
+    return found
