@@ -102,13 +102,26 @@ def test_api_tokens_authenticate_and_only_their_hash_is_stored(site):
     assert hashes[0].startswith("$argon2") and PASSWORD not in hashes[0]
 
 
-def test_cookie_authenticated_api_writes_need_the_csrf_header(site):
-    _, server = site
-    client = sign_in(server, "ana@example.com")
-    r = client.post("/api/v1/me")
-    assert r.status_code == 403 and "X-CSRF-Token" in r.text
-    r = client.post("/api/v1/me", headers={"X-CSRF-Token": client.csrf})
-    assert r.status_code == 200
+def test_cookie_authenticated_api_writes_need_the_csrf_header(start_simulator, make_runtime, serve_web):
+    from socap.campaigns import service as campaign_service
+    from socap.campaigns.models import Campaign
+    from socap.campaigns.schemas import CampaignInput
+    from socap.simulator import load_scenario
+
+    rt = make_runtime(start_simulator("1"))
+    workspace_id = make_user(rt, "ana@example.com")
+    with rt.x_client() as x:
+        campaign_id = campaign_service.create(rt.db, x, rt.clock, CampaignInput.from_spec(
+            load_scenario("1").campaign_spec()), workspace_id=workspace_id)[0]
+    client = sign_in(serve_web(rt), "ana@example.com")
+    pause = f"/api/v1/campaigns/{campaign_id}/pause"
+    for headers in ({}, {"X-CSRF-Token": "forged"}, {"X-CSRF-Token": ""}):
+        r = client.post(pause, headers=headers)
+        assert r.status_code == 403 and "X-CSRF-Token" in r.text, headers
+    with rt.db.session() as s:
+        assert s.get(Campaign, campaign_id).status == "active"
+    r = client.post(pause, headers={"X-CSRF-Token": client.csrf})
+    assert r.status_code == 200 and r.json()["status"] == "paused"
 
 
 def test_every_response_carries_the_security_headers(site):
