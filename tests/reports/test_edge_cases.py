@@ -295,6 +295,26 @@ def test_category_comparison(database, world, monkeypatch, max_ranges):
         assert sum(b.retweets + b.replies + b.quotes for b in comparison.timelines[category]) == card.engagements
 
 
+@pytest.mark.parametrize("max_ranges", [16, 1], ids=["id ranges", "IN lists"])
+@pytest.mark.parametrize(("categories", "engagements", "accounts", "likes"), [
+    (("main",), 5, 2, 137),                       # posts 2 and 4: two runs
+    (("main", "investor"), 6, 3, 137),            # posts 2-4: one run
+    (("influencer",), 3, 3, 30),                  # posts 1 and 5, at both ends
+])
+def test_post_category_filter(database, world, monkeypatch, max_ranges, categories, engagements, accounts, likes):
+    monkeypatch.setattr(queries, "MAX_RANGES", max_ranges)
+    filters = Filters(categories=categories)
+    with database.session() as s:
+        campaign = _campaign(s, world)
+        summary = reports.summary(s, campaign=campaign, filters=filters, now=NOW)
+        page = reports.engagements(s, campaign=campaign, filters=filters, now=NOW)
+        charts = reports.charts(s, campaign=campaign, filters=filters, now=NOW)
+    assert summary.totals.engagements.value == engagements == page.total
+    assert summary.totals.unique_accounts.value == accounts == sum(charts.account_categories.values())
+    assert summary.totals.likes.value == likes == (charts.metrics[-1].likes if charts.metrics else 0)
+    assert {r.post_category for r in page.rows} == set(categories)
+
+
 def test_account_detail(database, world):
     with database.session() as s:
         campaign = _campaign(s, world)

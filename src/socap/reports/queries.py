@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Integer, and_, bindparam, case, false, func, literal, select, text
+from sqlalchemy import Integer, and_, bindparam, case, false, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -147,6 +147,35 @@ def literal_ids(column, ids: Sequence[int]) -> ColumnElement[bool]:
 
 # ---------------------------------------------------------------- the filtered engagement set
 
+MAX_RANGES = 16
+
+
+def selected_posts(scope: Scope, column) -> ColumnElement[bool]:
+    """``column`` (a campaign_tweet id of this campaign) is one of the selected posts.
+
+    The selected posts usually form a few runs in the campaign's id order (posts are added category by
+    category): ``BETWEEN`` the ends of each run is exact for ids of this campaign's posts and lets the
+    index scan only those ranges (measured a third faster than a hashed IN list of 300 ids); with more
+    than MAX_RANGES runs, an IN list.
+    """
+    chosen = {p.id for p in scope.selected}
+    runs: list[list[int]] = []
+    previous_chosen = False
+    for post in sorted(scope.posts, key=lambda p: p.id):
+        if post.id in chosen:
+            if previous_chosen:
+                runs[-1][1] = post.id
+            else:
+                runs.append([post.id, post.id])
+        previous_chosen = post.id in chosen
+    if not runs:
+        return false()
+    if len(runs) > MAX_RANGES:
+        return literal_ids(column, sorted(chosen))
+    parts = [column == first if first == last else column.between(first, last) for first, last in runs]
+    return parts[0] if len(parts) == 1 else or_(*parts)
+
+
 def engagement_conditions(scope: Scope, *, actions: bool = True, since: bool = True,
                           until: bool = True) -> list[ColumnElement[bool]]:
     """WHERE clauses of the filtered engagements (the importance filter is a join: :func:`with_importance`).
@@ -159,7 +188,7 @@ def engagement_conditions(scope: Scope, *, actions: bool = True, since: bool = T
     if scope.post_id is not None:
         conds.append(Engagement.campaign_tweet_id == scope.post_id)
     elif scope.narrows_all_posts:
-        conds.append(literal_ids(Engagement.campaign_tweet_id, [p.id for p in scope.selected]))
+        conds.append(selected_posts(scope, Engagement.campaign_tweet_id))
     if scope.account_id is not None:
         conds.append(Engagement.account_id == scope.account_id)
     if actions and f.actions and len(f.actions) < 3:
@@ -218,7 +247,6 @@ def per_post_action(session: Session, scope: Scope, *, run_id: int | None, actio
 
 
 OLD_BIT = 8  # in the account mask: had an engagement the latest finished run did not find
-MAX_RANGES = 16
 
 
 def category_of_post(scope: Scope, values: dict[str, int | str]) -> ColumnElement:
@@ -364,7 +392,7 @@ def counter_series(session: Session, scope: Scope) -> list[tuple[datetime, dict[
               for c in COUNTERS]
     inner = select(ms.run_id, ms.taken_at, *deltas).where(ms.campaign_id == scope.campaign.id)
     if scope.narrows_all_posts:
-        inner = inner.where(literal_ids(ms.campaign_tweet_id, ids))
+        inner = inner.where(selected_posts(scope, ms.campaign_tweet_id))
     if scope.filters.until is not None:
         inner = inner.where(ms.taken_at <= scope.filters.until)
     inner = inner.subquery()
