@@ -321,12 +321,13 @@ def per_account(session: Session, scope: Scope, *, run_id: int | None) -> Accoun
 def high_importance_accounts(session: Session, scope: Scope, *, threshold: int,
                              run_id: int | None) -> tuple[int, int] | None:
     """Distinct filtered engagers scoring ≥ threshold, and how many of them had engaged before the latest
-    run; None when the threshold is 0 (everyone qualifies: the caller uses the unique-account figures).
+    run; None when every filtered engager qualifies (a threshold of 0, or an importance filter at least as
+    high): the caller uses the unique-account figures.
 
     Driven from the importance side (the (workspace_id, score) index, then each account's engagements by
     the (campaign_id, account_id, …) index): few accounts are important.
     """
-    if threshold <= 0 and scope.min_importance <= 0:
+    if threshold <= scope.min_importance:
         return None
     first_run = func.min(func.coalesce(Engagement.run_id, 0))
     inner = with_importance(select(Engagement.account_id, first_run.label("first_run"))
