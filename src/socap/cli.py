@@ -43,7 +43,8 @@ def web(
     rt = runtime()
     host, port = host or rt.settings.web_host, port or rt.settings.web_port
     out.print(f"SOCAP dashboard on http://{host}:{port}/  (API docs: /docs)")
-    uvicorn.run(create_app(rt), host=host, port=port, log_level="warning")
+    # open alert streams must not hold Ctrl-C for ever
+    uvicorn.run(create_app(rt), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
 
 
 @db_app.command("upgrade")

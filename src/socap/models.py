@@ -11,6 +11,6 @@ from socap.x.models import BilledItem, RateBudget
 
 __all__ = [
     "Account", "AccountImportance", "Alert", "AlertDelivery", "ApiToken", "AppState", "Base", "BilledItem",
-    "Campaign", "CampaignReport", "CampaignTweet", "Engagement", "Follow", "FollowStaging", "ImportantAccount", "MetricSnapshot",
-    "PollJob", "RateBudget", "Run", "User", "Workspace",
+    "Campaign", "CampaignReport", "CampaignTweet", "Engagement", "Follow", "FollowStaging", "ImportantAccount",
+    "MetricSnapshot", "PollJob", "RateBudget", "Run", "User", "Workspace",
 ]

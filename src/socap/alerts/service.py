@@ -19,7 +19,8 @@ def list_alerts(session: Session, *, campaign_id: int) -> list[dict]:
                                  .order_by(AlertDelivery.id)):
             deliveries.setdefault(d.alert_id, []).append(d)
     return [{
-        "id": a.id, "kind": a.kind, "status": a.status, "importance": a.importance, "message": a.message, "run_id": a.run_id,
+        "id": a.id, "kind": a.kind, "status": a.status, "importance": a.importance, "message": a.message,
+        "run_id": a.run_id,
         "scheduled_send_at": a.scheduled_send_at, "sent_at": a.sent_at, "created_at": a.created_at,
         "deliveries": [{"channel": mask_url(d.channel), "status": d.status, "attempts": d.attempts,
                         "sent_at": d.sent_at, "next_attempt_at": d.next_attempt_at,
