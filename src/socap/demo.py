@@ -91,6 +91,16 @@ def _start_dashboard(runtime: Runtime, port: int) -> SimulatorServer:
         return SimulatorServer(app, port=0, health_path="/healthz").start()
 
 
+def _write_report(runtime: Runtime, campaign_id: int) -> Path:
+    from socap.reports import export, final
+
+    with runtime.db.session() as s:
+        report = final.get_report(s, campaign=s.get(Campaign, campaign_id), now=runtime.clock.now())
+    path = DEMO_DIR / "report.html"
+    path.write_text(export.to_html(report), encoding="utf-8")
+    return path.resolve()
+
+
 def _summary(runtime: Runtime, campaign_id: int) -> None:
     with runtime.db.session() as s:
         campaign = s.get(Campaign, campaign_id)
@@ -151,6 +161,8 @@ def run_demo(*, scenario: str = "1", port: int = 0, speed: float = DEFAULT_SPEED
             engine.stop()
             reporter.stop()
         _summary(runtime, campaign_id)
+        report_path = _write_report(runtime, campaign_id)
+        out.print(f"[bold]Final report: {report_path}[/] (also at {dashboard.url}/campaigns/{campaign_id}/report)")
         out.print(f"Data: {DEMO_DIR / 'socap.db'} — e.g. `SOCAP_DATABASE_URL=sqlite:///{DEMO_DIR}/socap.db "
                   f".venv/bin/socap status`")
         if keep_serving:

@@ -18,3 +18,5 @@ def test_demo_creates_the_scenario1_campaign_through_the_simulator(tmp_path):
     assert "completed: 120 engagements (12 quotes, 23 replies, 85 retweets) by 95 unique accounts; 1,500 likes" \
         in " ".join(proc.stdout.split())
     assert (tmp_path / "var" / "demo" / "socap.db").exists()
+    report = tmp_path / "var" / "demo" / "report.html"
+    assert f"Final report: {report}" in " ".join(proc.stdout.split()) and "Final report" in report.read_text()
