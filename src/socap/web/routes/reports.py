@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.orm import Session
 
 from socap.auth.service import Principal
 from socap.campaigns import service as campaign_service
+from socap.campaigns.models import Campaign
 from socap.reports import export, final
 from socap.reports.final import Report
 from socap.runtime import Runtime
@@ -16,14 +21,25 @@ from socap.web.security import CSP
 router = APIRouter()
 
 
+@contextmanager
+def _campaign(rt: Runtime, user: Principal, campaign_id: int) -> Iterator[tuple[Session, Campaign]]:
+    """A read session and the user's campaign (404 for another workspace's id)."""
+    with rt.db.session() as session:
+        try:
+            yield session, campaign_service.get(session, campaign_id=campaign_id, workspace_id=user.workspace_id)
+        except campaign_service.CampaignNotFound as exc:
+            raise HTTPException(404, str(exc)) from exc
+
+
+def _report(rt: Runtime, user: Principal, campaign_id: int) -> Report:
+    with _campaign(rt, user, campaign_id) as (session, campaign):
+        return final.get_report(session, campaign=campaign, now=rt.clock.now())
+
+
 def _download(rt: Runtime, user: Principal, campaign_id: int, fmt: str) -> Response:
     if fmt not in export.FORMATS:
         raise HTTPException(404, f"no report format {fmt!r}; use one of {', '.join(export.FORMATS)}")
-    with rt.db.session() as session:
-        try:
-            campaign = campaign_service.get(session, campaign_id=campaign_id, workspace_id=user.workspace_id)
-        except campaign_service.CampaignNotFound as exc:
-            raise HTTPException(404, str(exc)) from exc
+    with _campaign(rt, user, campaign_id) as (session, campaign):
         report = final.get_report(session, campaign=campaign, now=rt.clock.now())
         if fmt in ("csv", "accounts-csv"):
             rows = export.engagements_csv if fmt == "csv" else export.accounts_csv
@@ -44,12 +60,7 @@ def _download(rt: Runtime, user: Principal, campaign_id: int, fmt: str) -> Respo
 @router.get("/campaigns/{campaign_id}/report", response_class=HTMLResponse, include_in_schema=False)
 def report_page(request: Request, campaign_id: int, user: PageUser, rt: RuntimeDep) -> HTMLResponse:
     """The report in the dashboard: the same document as the HTML download, with download links."""
-    with rt.db.session() as session:
-        try:
-            campaign = campaign_service.get(session, campaign_id=campaign_id, workspace_id=user.workspace_id)
-        except campaign_service.CampaignNotFound as exc:
-            raise HTTPException(404, str(exc)) from exc
-        report = final.get_report(session, campaign=campaign, now=rt.clock.now())
+    report = _report(rt, user, campaign_id)
     nonce = export.new_nonce()
     base = f"/campaigns/{campaign_id}/report"
     links = {"← Dashboard": f"/campaigns/{campaign_id}", "HTML file": base + ".html", "PDF": base + ".pdf",
@@ -68,13 +79,7 @@ def report_download(campaign_id: int, fmt: str, user: PageUser, rt: RuntimeDep) 
 @router.get("/api/v1/campaigns/{campaign_id}/report", response_model=Report, tags=["reports"])
 def report_json(campaign_id: int, user: ApiUser, rt: RuntimeDep) -> JSONResponse:
     """The frozen final report of a completed campaign, else an interim one (``kind``)."""
-    with rt.db.session() as session:
-        try:
-            campaign = campaign_service.get(session, campaign_id=campaign_id, workspace_id=user.workspace_id)
-        except campaign_service.CampaignNotFound as exc:
-            raise HTTPException(404, str(exc)) from exc
-        report = final.get_report(session, campaign=campaign, now=rt.clock.now())
-    return JSONResponse(report.model_dump(mode="json"))
+    return JSONResponse(_report(rt, user, campaign_id).model_dump(mode="json"))
 
 
 @router.get("/api/v1/campaigns/{campaign_id}/report.{fmt}", tags=["reports"])
