@@ -27,7 +27,9 @@ A handful of named accounts make every filter select a known set, with a near mi
   @tenner_inv      12          quote-tweets investor2              D2 H20 (03-12 05:00)
   @gracevc         34          retweets influencer8                D3 H8 M20 (17:20)     after LOOK_AT
 
-What the user sees at LOOK_AT (seed 0; tests/simulator/test_scenarios_spec.py checks these):
+What the user sees at LOOK_AT (seed 0; tests/simulator/test_scenarios_spec.py checks these against the truth,
+and an engine run driven to LOOK_AT + 1 minute — the run at D3 H8 fetches the lists in that minute — shows
+the same with the views resolved at ``now`` = LOOK_AT):
 
 - "retweets on influencer tweets with importance > 20 from today" (influencer, retweet, min importance 21,
   today): exactly 3 — @pressmaxine on influencer1, @gracevc on influencer3, @harborangel on influencer7.
