@@ -33,8 +33,8 @@ Interpretations:
   until the reset instead; that case is tested separately (tests/monitoring/test_ratelimit.py).
 - "Rate Limit Clears (next run)": X's reset comes before the next run here (D1 H2 M15 < D1 H2 M30), and SOCAP
   polls the blocked post at the reset, then on its regular grid.
-- The spec gives no window or engagement volume for this scenario: one day and 526 engagements keep the
-  end-to-end test short.
+- The spec gives no window, split of the 100 posts or engagement volume for this scenario: one day, 10 main /
+  60 influencer / 30 investor posts and 526 engagements (which keep the end-to-end test short).
 """
 
 from __future__ import annotations

@@ -34,6 +34,8 @@ Interpretations:
 - "High-importance accounts: 45" uses the campaign's threshold of 10 (importance ≥ 10); no engager scores
   exactly 10, so "> 10" gives the same 45.
 - "Category breakdown with percentages" gives no numbers: the mix above is this scenario's.
+- The spec gives no posts or threshold for this scenario: 8 posts (2 main, 4 influencer, 2 investor) and a
+  threshold of 10 (scenario 1's) are this scenario's.
 """
 
 from __future__ import annotations
