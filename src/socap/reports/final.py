@@ -147,6 +147,18 @@ def top_engager_line(engagers: list[TopEngager], posts: int) -> str | None:
     return f"Top engager: @{top.username} engaged with {scope}"
 
 
+class Headline(BaseModel):
+    """The dashboard's "Top engager: …" line (None when no account engaged with more than one post)."""
+
+    top_engager: str | None
+
+
+def headline(session: Session, *, campaign: Campaign) -> Headline:
+    posts = session.scalar(select(func.count()).select_from(CampaignTweet)
+                           .where(CampaignTweet.campaign_id == campaign.id)) or 0
+    return Headline(top_engager=top_engager_line(_top_engagers(session, campaign, 1), posts))
+
+
 def _alert_counts(session: Session, campaign_id: int) -> AlertCounts:
     from socap.alerts.models import Alert
 

@@ -285,7 +285,12 @@ def dashboard(request: Request, campaign_id: int, user: PageUser, session: Sessi
         lambda: reports.engagements(session, campaign=campaign, filters=filters, now=now, page=page),
         extra=f"page={page}")
     labels = reports.post_labels(session, campaign_id=campaign.id)
+    from socap.reports import final
+
+    head = cached_view(request, campaign, "headline", Filters(), now, final.Headline,
+                       lambda: final.headline(session, campaign=campaign))
     return render(request, "dashboard.html", {
+        "top_engager": head.top_engager,
         "user": user, **campaign_context(session, campaign), **filter_context(request, filters, filter_errors),
         "summary": summary, "charts": charts.model_dump(mode="json"), "engagements": engagements,
         "labels": labels, "now": now, "page": page, "base_path": f"/campaigns/{campaign.id}",
