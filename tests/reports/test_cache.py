@@ -21,8 +21,11 @@ def _settings(url: str, ttl: int = 60) -> Settings:
     return Settings(_env_file=None, cache_url=url, cache_ttl_seconds=ttl)
 
 
-def _campaign(version: int = 3) -> Campaign:
-    return Campaign(id=7, data_version=version)
+CREATED = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def _campaign(version: int = 3, *, workspace_id: int = 2, created_at: datetime = CREATED) -> Campaign:
+    return Campaign(id=7, workspace_id=workspace_id, data_version=version, created_at=created_at)
 
 
 class Counter:
@@ -136,8 +139,16 @@ def test_a_24h_view_shares_its_entry_within_the_minute(cache):
 def test_cache_key_shape():
     key = cache_key(campaign=_campaign(), view="summary", now=NOW, extra="page=1",
                     filters=Filters(categories=("influencer", "main"), min_importance=21, range="today"))
-    assert key == ("c7:v3:summary:categories=main,influencer&min_importance=21&range=today"
+    assert key == ("w2:c7.1735689600000000:v3:summary:categories=main,influencer&min_importance=21&range=today"
                    "&since=2025-01-06T00:00:00Z&until=2025-01-06T12:00:00Z:page=1")
+
+
+def test_a_reused_campaign_id_never_reads_another_campaigns_entry():
+    """SQLite can give a new campaign a deleted one's id: workspace and creation time keep them apart."""
+    base = cache_key(campaign=_campaign(), view="summary", filters=Filters(), now=NOW)
+    assert cache_key(campaign=_campaign(workspace_id=3), view="summary", filters=Filters(), now=NOW) != base
+    later = _campaign(created_at=CREATED + timedelta(seconds=1))
+    assert cache_key(campaign=later, view="summary", filters=Filters(), now=NOW) != base
 
 
 def test_errors_are_not_cached(cache):
@@ -203,7 +214,7 @@ def test_redis_entries_carry_the_ttl(redis_cache):
     _get(cache, Counter())
     keys = list(cache.client.scan_iter(match=cache.prefix + "*"))
     assert len(keys) == 1 and 0 < cache.client.ttl(keys[0]) <= 60
-    assert keys[0].decode().startswith(cache.prefix + "c7:v3:summary:")
+    assert keys[0].decode().startswith(cache.prefix + "w2:c7.1735689600000000:v3:summary:")
 
 
 def test_redis_down_computes_without_the_cache(caplog):

@@ -186,14 +186,19 @@ def make_cache(settings: Settings, *, prefix: str = DEFAULT_PREFIX) -> Cache:
 
 
 def cache_key(*, campaign: Campaign, view: str, filters: Filters, now: datetime, extra: str = "") -> str:
-    """``c<campaign id>:v<data version>:<view>:<filters>:<extra>``.
+    """``w<workspace>:c<campaign id>.<created>:v<data version>:<view>:<filters>:<extra>``.
+
+    The workspace and the creation instant make the key unique to this campaign even where a database
+    reuses a deleted campaign's id (SQLite can): another campaign never reads its cached results.
 
     The filters are resolved against ``now`` truncated to the minute, so a "24h" or "today" view shares
     its entry for the rest of the minute (the result itself was computed at the first request's instant);
     a custom range keys on its own bounds.
     """
     minute = ensure_utc(now).replace(second=0, microsecond=0)
-    return f"c{campaign.id}:v{campaign.data_version or 0}:{view}:{filters.resolve(minute).key()}:{extra}"
+    created = int(ensure_utc(campaign.created_at).timestamp() * 1e6) if campaign.created_at else 0
+    return (f"w{campaign.workspace_id}:c{campaign.id}.{created}:v{campaign.data_version or 0}:{view}:"
+            f"{filters.resolve(minute).key()}:{extra}")
 
 
 def cached(cache: Cache | None, *, campaign: Campaign, view: str, filters: Filters, now: datetime,

@@ -157,10 +157,9 @@ def user_campaign(session: Session, user: Principal, campaign_id: int) -> Campai
 def _cached(request: Request, rt: Runtime, campaign: Campaign, view: str, filters: Filters, model: type,
             compute: Callable[[datetime], Any], extra: str = "") -> Any:
     now = rt.clock.now()
-    # the workspace and creation time tell two campaigns apart even if a deleted campaign's id is reused
-    incarnation = f"{campaign.workspace_id}:{campaign.created_at.timestamp():.6f}"
+    # (the key holds the workspace and creation time: a reused campaign id never reads another's entry)
     return cached(request.app.state.cache, campaign=campaign, view=view, filters=filters, now=now,
-                  extra=f"{incarnation}|{extra}", model=model, compute=lambda: compute(now))
+                  extra=extra, model=model, compute=lambda: compute(now))
 
 
 def _out(session: Session, campaign: Campaign, warnings: list[str] | tuple = ()) -> CampaignOut:
