@@ -137,3 +137,15 @@ def test_hooks_see_the_new_rows_inside_the_same_transaction(database, target, mo
     _ingest(database, target, [_post(1, 100)], {"100": _user(100)})
     _ingest(database, target, [_post(1, 100)], {"100": _user(100)})  # nothing new: hooks are not called
     assert seen == [(target[0], True, NOW)]
+
+
+def test_a_pending_change_to_the_campaign_is_not_lost_by_the_bump(database, target):
+    with database.write() as s:
+        campaign, tweet = s.get(Campaign, target[0]), s.get(CampaignTweet, target[1])
+        campaign.data_version += 1  # e.g. an edit earlier in the same transaction
+        campaign.name = "renamed"
+        ingest_engagements(s, campaign=campaign, tweet=tweet, action="reply", posts=[_post(1, 100)],
+                           users={"100": _user(100)}, run_id=None, now=NOW)
+        assert campaign.data_version == 2
+    with database.session() as s:
+        assert (s.get(Campaign, target[0]).data_version, s.get(Campaign, target[0]).name) == (2, "renamed")

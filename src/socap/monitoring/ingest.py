@@ -107,6 +107,9 @@ _BUMP = (update(Campaign.__table__).where(Campaign.__table__.c.id == bindparam("
 def _bump_data_version(session: Session, campaign: Campaign) -> None:
     """data_version + 1 in the database; a campaign object of this session learns the new value (as an ORM
     UPDATE would tell it), without an ORM UPDATE's autoflush and identity-map evaluation on every page."""
+    in_session = campaign in session
+    if in_session and session.is_modified(campaign):
+        session.flush()  # a pending change to the campaign goes first, as the ORM UPDATE's autoflush did
     version = session.connection().execute(_BUMP, {"campaign_id": campaign.id}).scalar_one()
-    if campaign in session:
+    if in_session:
         set_committed_value(campaign, "data_version", version)
