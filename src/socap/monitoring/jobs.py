@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from socap.campaigns.models import CampaignTweet
+from socap.campaigns.models import Campaign, CampaignTweet
 from socap.monitoring.models import AppState, PollJob
 from socap.x import AuthError, CreditsDepleted, NotFound, RateLimited, UsageCapExceeded, XAPIError
 
@@ -29,6 +29,13 @@ class LeaseLost(Exception):
 
 
 def extend_lease(session: Session, job_ids: Sequence[int], *, owner: str, until: datetime) -> None:
+    """Every worker write transaction starts here. On PostgreSQL it first locks the jobs' campaign rows (in
+    id order): each such transaction bumps its campaign's data version later on, after locking jobs,
+    accounts, engagements and its run, so without this two workers of one campaign each hold what the other
+    needs next and deadlock. With it they all take the campaign first and queue there."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Campaign.id).where(Campaign.id.in_(
+            select(PollJob.campaign_id).where(PollJob.id.in_(job_ids)))).order_by(Campaign.id).with_for_update())
     result = session.execute(update(PollJob).where(PollJob.id.in_(job_ids), PollJob.lease_owner == owner)
                              .values(lease_expires_at=until))
     if result.rowcount != len(set(job_ids)):

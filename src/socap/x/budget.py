@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from socap.clock import Clock
-from socap.db import Database
+from socap.db import Database, upsert
 from socap.x.errors import RateLimited
 from socap.x.models import RateBudget
 from socap.x.schemas import (
@@ -64,11 +64,13 @@ class RateBudgetStore:
             query = query.with_for_update()
         row = session.scalar(query)
         if row is None:
+            # two workers may meet an endpoint's first call at once: the loser of the insert takes the
+            # winner's row (locked) instead of failing on the primary key
             limit = self.limits.get(endpoint, 15)
-            row = RateBudget(endpoint=endpoint, limit=limit, remaining=limit, reset_at=now + WINDOW,
-                             updated_at=now)
-            session.add(row)
-            session.flush()
+            upsert(session, RateBudget, [{"endpoint": endpoint, "limit": limit, "remaining": limit,
+                                          "reset_at": now + WINDOW, "updated_at": now}],
+                   index_elements=["endpoint"], update_columns=[])
+            row = session.scalar(query)
         elif row.reset_at <= now:
             # a new window began since we last heard from X
             row.remaining = row.limit
