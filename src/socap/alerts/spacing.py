@@ -1,7 +1,8 @@
 """Spacing: the alerts one run found go out spread over the campaign's spacing window, highest importance
 first, at ``run_start + i × spacing / N``. Spacing is shorter than the poll interval, so a batch is out
-before the next run; anything still unsent when the next run's batch is slotted goes out at once.
-Nothing is dropped."""
+before the next run; anything still unsent when the next run's batch is slotted goes out at once. A run
+still polling after the settle time finds its alerts in waves: a later wave and its run's unsent alerts are
+spread together over what is left of the run's window. Nothing is dropped."""
 
 from __future__ import annotations
 
@@ -43,19 +44,32 @@ def slot_pending(session: Session, *, now: datetime, settle: timedelta = timedel
         campaign = session.get(Campaign, campaign_id)
         spacing = timedelta(minutes=campaign.alert_spacing_minutes)
         # slots belong to the run; a batch found long after its run started is spread from now instead
-        base = run_start if run_start + spacing > now else now
+        base, step = (run_start, spacing / len(alerts)) if run_start + spacing > now else (now, spacing / len(alerts))
+        # a run still polling after the settle time finds its alerts in waves: the unsent ones of its earlier
+        # waves are spread again with the new ones, highest first, over what is left of the run's window
+        # (not sent at once, nor slotted again from the run's start, which would send several at once)
+        waiting = [] if not run_ids else session.scalars(select(Alert).where(
+            Alert.campaign_id == campaign_id, Alert.status == "queued", Alert.run_id.in_(run_ids),
+            Alert.scheduled_send_at > now)).all()
+        if waiting:
+            alerts = sorted([*alerts, *waiting], key=lambda a: (-a.importance, a.id))
+            end = run_start + spacing if run_start + spacing > now else now + spacing
+            base, step = now, (end - now) / len(alerts)
         # the previous batch's leftovers go out at once
+        waiting_ids = [a.id for a in waiting]
         session.execute(update(AlertDelivery).where(
             AlertDelivery.status == "queued", AlertDelivery.next_attempt_at > now,
             AlertDelivery.alert_id.in_(select(Alert.id).where(Alert.campaign_id == campaign_id,
                                                               Alert.scheduled_send_at.is_not(None),
-                                                              Alert.scheduled_send_at > now)))
+                                                              Alert.scheduled_send_at > now,
+                                                              Alert.id.not_in(waiting_ids))))
             .values(next_attempt_at=now))
         session.execute(update(Alert).where(Alert.campaign_id == campaign_id, Alert.status == "queued",
-                                            Alert.scheduled_send_at > now).values(scheduled_send_at=now))
+                                            Alert.scheduled_send_at > now, Alert.id.not_in(waiting_ids))
+                        .values(scheduled_send_at=now))
         count = len(alerts)
         for i, alert in enumerate(alerts):
-            alert.scheduled_send_at = base + i * spacing / count
+            alert.scheduled_send_at = base + i * step
             session.execute(update(AlertDelivery).where(AlertDelivery.alert_id == alert.id,
                                                         AlertDelivery.status == "queued")
                             .values(next_attempt_at=alert.scheduled_send_at))
