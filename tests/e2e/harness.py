@@ -22,9 +22,12 @@ Two ways time runs:
   deterministic; after it returns everything due by ``instant`` has run.
 - ``workers=N > 1``: the real threaded ``Engine(rt, workers=N)`` (scheduler, outbox and N worker threads) on a
   ``VirtualClock`` running ``speed`` times real time. Set-up happens at 1× a few virtual minutes before the
-  start, then the clock is re-based to ``speed``× and the engine started. ``run_until(instant)`` waits (real
-  time) until the clock passes ``instant``; ``finish()`` waits for the campaign to complete and its summary
-  to be delivered, then stops the engine.
+  start, then the clock is re-based to ``speed``× and the engine started; ``set_speed(x)`` changes gear at the
+  current instant (``GearedClock``: time never jumps). ``run_until(instant)`` waits (real time) until the
+  clock passes ``instant``; ``finish()`` waits for the campaign to complete and its summary to be
+  delivered, then stops the engine. Nothing is stepped: a run's work takes real time, hence virtual time
+  (speed × real seconds), so a busy run ends later than on a ManualClock; read exact figures after
+  ``finish()`` or through time filters, not at a checkpoint.
 
 Reading:
 
@@ -68,6 +71,30 @@ from tests.web.support import api_token, make_user, serve
 EMAIL = "growth@acme.test"
 LEAD = timedelta(minutes=5)  # threaded mode: set-up happens this long before the campaign starts
 SETTLE = timedelta(hours=2)  # after the window's end: the final run, completion and the summary
+MAX_SPEED = 8640.0  # threaded mode: the fastest clock (3 days in 30 s); leases are sized for it
+
+
+class GearedClock(VirtualClock):
+    """A VirtualClock whose speed can change while it runs: ``set_speed`` re-bases it at the current instant,
+    so time never jumps or goes back. The state is one tuple swapped at once, so a thread reading the clock
+    while another changes its speed sees either the old or the new gear, never a mix."""
+
+    def __init__(self, virtual_origin: datetime, *, speed: float = 1.0):
+        self._state = (virtual_origin, time.time(), float(speed))
+
+    virtual_origin = property(lambda self: self._state[0])
+    real_origin = property(lambda self: self._state[1])
+    speed = property(lambda self: self._state[2])
+
+    def now(self) -> datetime:
+        origin, real_origin, speed = self._state
+        return origin + timedelta(seconds=(time.time() - real_origin) * speed)
+
+    def set_speed(self, speed: float) -> None:
+        assert speed > 0
+        origin, real_origin, old = self._state
+        real_now = time.time()
+        self._state = (origin + timedelta(seconds=(real_now - real_origin) * old), real_now, float(speed))
 
 
 class System:
@@ -81,15 +108,17 @@ class System:
         self.speed = speed
         self.engine: Engine | None = None
         if self.threaded:
-            self.clock = VirtualClock(self.start - LEAD, speed=1.0)
+            self.clock = GearedClock(self.start - LEAD, speed=1.0)
         else:
             self.clock = ManualClock(self.start)
         self.sim = start_simulator(self.scenario, clock=self.clock)
         self.receiver = Receiver(self.clock)
         overrides: dict[str, Any] = {}
         if self.threaded:
-            # a lease must outlast a task in real seconds (≥ 10 real seconds), as in socap.demo
-            overrides["job_lease_minutes"] = max(10.0, speed * 10 / 60)
+            # a lease must outlast a task in real seconds (≥ 10 real seconds at any speed up to MAX_SPEED),
+            # as in socap.demo
+            assert speed <= MAX_SPEED
+            overrides["job_lease_minutes"] = MAX_SPEED * 10 / 60
         self.rt = make_runtime(self.sim, clock=self.clock, **overrides)
         self.queue = build_queue(self.rt, url="memory:")
         self.workspace_id = import_and_sync_seeds(self.rt, self.scenario)
@@ -105,7 +134,7 @@ class System:
         self.campaign_id: int = self.created["id"]
         self.calllog = CallLog(self.sim)
         if self.threaded:
-            self._accelerate()
+            self.clock.set_speed(speed)
             self.engine = Engine(self.rt, workers=workers, queue=self.queue).start()
 
     # ------------------------------------------------------------------ time
@@ -116,12 +145,12 @@ class System:
     def now(self) -> datetime:
         return self.clock.now()
 
-    def _accelerate(self) -> None:
-        """Re-base the VirtualClock from 1× to ``speed``× at the current instant (time never goes back)."""
-        clock = self.clock
-        now_real = time.time()
-        virtual_now = clock.virtual_origin + timedelta(seconds=(now_real - clock.real_origin) * clock.speed)
-        clock.virtual_origin, clock.real_origin, clock.speed = virtual_now, now_real, float(self.speed)
+    def set_speed(self, speed: float) -> None:
+        """Threaded mode: from now on the virtual clock runs ``speed`` times real time (``.speed``)."""
+        assert self.threaded, "set_speed needs workers > 1 (a VirtualClock)"
+        assert 0 < speed <= MAX_SPEED, speed
+        self.clock.set_speed(speed)
+        self.speed = float(speed)
 
     def run_until(self, instant: datetime) -> None:
         if not self.threaded:
