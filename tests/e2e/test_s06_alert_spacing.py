@@ -90,6 +90,9 @@ def test_s06_two_batches_spread_over_20_minutes_highest_first_without_overlap(sy
     listed = [a for a in s.get("alerts") if a["kind"] == "engagement"]
     assert len(listed) == 80 and {a["status"] for a in listed} == {"sent"}
     assert sorted(a["message"] for a in listed) == sorted(m["body"]["message"] for m in arrived)
+    arrival = {m["body"]["message"]: m["at"] for m in arrived}
+    assert all(parse_instant(a["scheduled_send_at"]) == arrival[a["message"]] for a in listed), \
+        "each alert arrived at its slot"
     s.headline(
         "alert_spacing", batch1=len(batch1), batch2=len(batch2),
         batch1_first=batch1[0]["at"], batch1_last=batch1[-1]["at"], batch2_first=batch2[0]["at"],
