@@ -61,11 +61,15 @@ def succeed(job: PollJob, *, now: datetime, next_run_at: datetime | None) -> Non
     release(job)
 
 
-def next_cycle(job: PollJob, *, now: datetime, interval: timedelta) -> datetime:
-    """Keep the campaign's cycle grid (no drift): the first grid point after now."""
-    base = job.next_run_at or now
-    if base > now:
-        return base
+def next_cycle(job: PollJob, *, now: datetime, interval: timedelta, origin: datetime | None = None) -> datetime:
+    """Keep the campaign's cycle grid (no drift): the first grid point after now.
+
+    The grid is ``origin + k × interval`` (the campaign's start), so a run that was retried a few minutes
+    late (after a 5xx, say) goes back on the grid instead of shifting every later cycle by the delay.
+    """
+    if job.next_run_at is not None and job.next_run_at > now:
+        return job.next_run_at
+    base = origin if origin is not None and origin <= now else (job.next_run_at or now)
     steps = int((now - base) / interval) + 1
     return base + steps * interval
 

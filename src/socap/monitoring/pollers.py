@@ -129,7 +129,7 @@ def poll_metrics(work: Work, job_ids: list[int]) -> None:
                                             reconcile_interval=work.reconcile_interval)
             final = now >= campaign.ends_at
             jobs.succeed(job, now=now, next_run_at=None if final else jobs.next_cycle(
-                job, now=now, interval=_interval(campaign)))
+                job, now=now, interval=_interval(campaign), origin=campaign.starts_at))
         session.execute(Campaign.__table__.update()
                         .where(Campaign.id.in_({session.get(CampaignTweet, j.campaign_tweet_id).campaign_id
                                                 for j in owned}))
