@@ -153,6 +153,9 @@ class System:
         self.speed = float(speed)
 
     def run_until(self, instant: datetime) -> None:
+        """Run the system up to ``instant``. Stepped (one worker): returns after the first engine step at
+        ``instant``, so list jobs that this step's metrics poll made due run at the next step — look a minute
+        past a run to see all of it. Threaded: waits until the virtual clock passes ``instant``."""
         if not self.threaded:
             drive(self.rt, self.queue, until=instant, on_tick=self.calllog.collect)
             return

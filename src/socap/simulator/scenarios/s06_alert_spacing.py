@@ -4,6 +4,12 @@ Run 1 (10:00) finds 50 new high-importance engagements — they happened in the 
 started and the first run's backfill finds them. Run 2 (10:30) finds 30 more, made between 10:00 and
 10:30. Every one of the 80 engaging accounts has an importance of 10 or more (distinct accounts, so each
 engagement is one alert); ordinary accounts engage too and raise no alert.
+
+Interpretations
+---------------
+- "Alerts continue arriving every 2-3 minutes" cannot hold with 50 alerts in 20 minutes: the spec's other
+  promises (start at 10:00, last one by 10:20, all 50 sent before the next run) win, so run 1's alerts are
+  24 s apart (20 min / 50) and run 2's 40 s apart (20 min / 30).
 """
 
 from __future__ import annotations
