@@ -26,14 +26,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from pgdb import fresh_postgres, pg_parts  # noqa: E402
 
 from socap import migrations  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/socap_bench_dashboard"
-PROTECTED_DATABASES = {"", "postgres", "template0", "template1", "test", "test_reports", "socap_bench"}
+# besides pgdb.ALWAYS_PROTECTED: the tests' and the other benchmarks' databases
+PROTECTED_DATABASES = {"test_reports", "socap_bench"}
 START = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)   # the campaign's start
 POLLS = 96                                         # 48 h of 30-minute polls; "now" is the 97th poll time
 NOW = START + timedelta(minutes=30 * POLLS)
@@ -44,29 +46,6 @@ THRESHOLD = 10
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def pg_parts(url: str) -> tuple[str, str]:
-    """(libpq DSN of the bench database, its name); refuses shared databases."""
-    parsed = make_url(url.replace("postgresql+psycopg://", "postgresql://"))
-    name = parsed.database or ""
-    if name in PROTECTED_DATABASES:
-        raise SystemExit(f"refusing to use database {name!r} for the benchmark: give a dedicated one")
-    return parsed.render_as_string(hide_password=False), name
-
-
-def fresh_postgres(url: str) -> str:
-    """Create the bench database if missing, give it an empty public schema and migrate it."""
-    dsn, name = pg_parts(url)
-    admin = dsn.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    migrations.upgrade(dsn)
-    return dsn
 
 
 # ---------------------------------------------------------------- data
@@ -498,7 +477,7 @@ def main(argv: list[str] | None = None) -> int:
     posts = args.posts or (100 if args.quick else 500)
     engagements = args.engagements or (100_000 if args.quick else 1_000_000)
     accounts = args.accounts or (30_000 if args.quick else 300_000)
-    dsn, _ = pg_parts(args.pg_url)
+    dsn, _ = pg_parts(args.pg_url, PROTECTED_DATABASES)
     started = time.perf_counter()
     load_avg_before = os.getloadavg()
     setup = None
@@ -506,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
         setup = reusable(dsn, posts=posts, engagements=engagements, accounts=accounts)
     if setup is None:
         log(f"loading {posts} posts, {engagements:,} engagements, {accounts:,} accounts into {args.pg_url}")
-        dsn = fresh_postgres(args.pg_url)
+        dsn = fresh_postgres(args.pg_url, PROTECTED_DATABASES)
         setup = populate(dsn, posts=posts, engagements=engagements, accounts=accounts)
     else:
         log("reusing the loaded data")

@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+from pgdb import fresh_postgres, pg_parts
 from psycopg.types.json import Json
 from sqlalchemy import JSON, func, select
 
@@ -61,7 +62,8 @@ PAGE = 100                          # max_results of every list / search call, i
 CAMPAIGN_DAYS = 3                   # longer than any measured window: no final run inside the window
 BACKFILL_SLACK = timedelta(hours=5)  # engagement script length = slack + window (+1 h)
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/socap_bench"
-PROTECTED_DATABASES = {"test", "postgres", "template0", "template1"}
+# besides pgdb.ALWAYS_PROTECTED: the tests' and the other benchmarks' databases
+PROTECTED_DATABASES = {"socap_bench_dashboard"}
 
 
 def progress(message: str) -> None:
@@ -703,31 +705,6 @@ def count_rows(url: str) -> tuple[int, int]:
         db.dispose()
 
 
-def pg_parts(url: str) -> tuple[str, str]:
-    """(libpq DSN of the bench database, its name); refuses the shared test database."""
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url.replace("postgresql+psycopg://", "postgresql://"))
-    name = parsed.database or ""
-    if name in PROTECTED_DATABASES:
-        raise SystemExit(f"refusing to use database {name!r} for the benchmark: give a dedicated one")
-    return parsed.render_as_string(hide_password=False), name
-
-
-def fresh_postgres(url: str) -> str:
-    """Create the bench database if missing and give it an empty public schema; returns its libpq DSN."""
-    dsn, name = pg_parts(url)
-    admin = dsn.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    migrations.upgrade(dsn)
-    return dsn
-
-
 def ingest_benchmark(backend: str, *, n_rows: int, repeats: int, workdir: Path, pg_url: str) -> dict:
     base = datetime(2025, 3, 3, 12, tzinfo=UTC)
     now = base + timedelta(days=1)
@@ -737,7 +714,7 @@ def ingest_benchmark(backend: str, *, n_rows: int, repeats: int, workdir: Path, 
 
     def fresh(tag: str) -> str:
         if backend == "postgresql":
-            return fresh_postgres(pg_url)
+            return fresh_postgres(pg_url, PROTECTED_DATABASES)
         path = workdir / f"ingest_{tag}.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -769,7 +746,7 @@ def ingest_benchmark(backend: str, *, n_rows: int, repeats: int, workdir: Path, 
         campaign, rows = prepare_campaign(url, campaign_posts, base)
         raw = raw_rows(pages, campaign, rows, now)
         if backend == "postgresql":
-            seconds = time_raw_postgres(pg_parts(url)[0], raw)
+            seconds = time_raw_postgres(pg_parts(url, PROTECTED_DATABASES)[0], raw)
         else:
             seconds = time_raw_sqlite(url.removeprefix("sqlite:///"), raw)
         accounts, engagements = count_rows(url)
@@ -895,7 +872,7 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     report["ingest"]["postgresql"] = ingest_benchmark("postgresql", n_rows=n_rows, repeats=repeats,
                                                                       workdir=workdir, pg_url=args.pg_url)
-                    report["ingest"]["postgresql"]["database"] = pg_parts(args.pg_url)[1]
+                    report["ingest"]["postgresql"]["database"] = pg_parts(args.pg_url, PROTECTED_DATABASES)[1]
                 except psycopg.OperationalError as exc:
                     report["ingest"]["postgresql"] = {"skipped": f"PostgreSQL unavailable: {exc}"}
     report["wall_seconds"] = round(time.perf_counter() - wall0, 1)
