@@ -81,6 +81,10 @@ class CallStats:
                 for endpoint, n in self.calls.items():
                     by_endpoint[endpoint] = by_endpoint.get(endpoint, 0) + n
                 run.calls_by_endpoint = by_endpoint
+                by_status = dict(run.calls_by_status or {})
+                for key, n in self.statuses.items():
+                    by_status[key] = by_status.get(key, 0) + n
+                run.calls_by_status = by_status
                 run.billable_posts += new_posts
                 run.billable_users += new_users
                 run.cost_usd = (run.cost_usd or Decimal(0)) + POST_PRICE * new_posts + USER_PRICE * new_users

@@ -54,6 +54,7 @@ def release(job: PollJob) -> None:
 
 def succeed(job: PollJob, *, now: datetime, next_run_at: datetime | None) -> None:
     job.last_success_at = now
+    job.run_count = (job.run_count or 0) + 1
     job.last_error = None
     job.consecutive_failures = 0
     job.blocked_until = None
@@ -124,6 +125,7 @@ def fail(session: Session, jobs: Sequence[PollJob], exc: BaseException, *, now: 
     message = f"{type(exc).__name__}: {exc}"[:1000]
     for job in jobs:
         job.last_error = message
+        job.failure_count = (job.failure_count or 0) + 1
         release(job)
         if isinstance(exc, RateLimited):
             # a 429 blocks only these jobs until X's reset; the job stays due and resumes where it stopped

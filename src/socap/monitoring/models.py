@@ -58,6 +58,9 @@ class PollJob(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # running totals for /metrics (migration 0007): finished passes and recorded failures
+    run_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failure_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -74,6 +77,8 @@ class Run(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     calls: Mapped[int] = mapped_column(Integer, default=0)
     calls_by_endpoint: Mapped[dict] = mapped_column(JSON, default=dict)
+    # "endpoint status" → attempts ("network" when no response came), for /metrics (migration 0007)
+    calls_by_status: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     billable_posts: Mapped[int] = mapped_column(Integer, default=0)
     billable_users: Mapped[int] = mapped_column(Integer, default=0)
     cost_usd: Mapped[Decimal] = mapped_column(Numeric(12, 4), default=Decimal("0"))
