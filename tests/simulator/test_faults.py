@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 
 import httpx
 import pytest
 
-from socap.simulator import FaultProfile
+from socap.simulator import FaultProfile, Scenario, hours, minutes
 from socap.simulator.faults import FaultInjector
 
 
@@ -109,3 +110,52 @@ def test_fault_profile_endpoint_filter(serve, world1):
     api = serve(world1, faults=FaultProfile(error_rate=1.0, endpoints=["GET /2/users/by"]))
     assert api.get("/2/tweets", ids=main_id(world1)).status_code == 200
     assert api.get("/2/users/by", usernames="johnvc").status_code == 503
+
+
+def test_random_429s_look_exhausted_but_leave_the_real_window_alone(serve, world1):
+    api = serve(world1, faults=FaultProfile(rate_limited_rate=1.0))
+    limited = api.get("/2/tweets", ids=main_id(world1))
+    assert limited.status_code == 429 and limited.json()["title"] == "Too Many Requests"
+    assert limited.headers["x-rate-limit-remaining"] == "0"
+    assert api.sim.usage_summary()["faults"] == {"rate_limited": 1}
+    api.sim.set_faults(FaultProfile())
+    ok = api.get("/2/tweets", ids=main_id(world1))
+    assert ok.status_code == 200
+    assert int(ok.headers["x-rate-limit-remaining"]) == int(ok.headers["x-rate-limit-limit"]) - 1
+
+
+def test_random_fault_rates_are_met_per_kind():
+    profile = FaultProfile(seed=5, rate_limited_rate=0.10, error_rate=0.05, timeout_rate=0.02, malformed_rate=0.01)
+    injector = FaultInjector(profile)
+    reasons = Counter(getattr(injector.decide("GET /2/tweets", "/2/tweets?ids=1"), "reason", None)
+                      for _ in range(20_000))
+    for reason, rate in (("rate_limited", 0.10), ("error", 0.05), ("timeout", 0.02), ("malformed", 0.01)):
+        assert abs(reasons[reason] / 20_000 - rate) < 0.25 * rate, (reason, reasons)
+
+
+def _episode(b):
+    b.campaign("Episode", start="2025-03-03T12:00:00Z", days=1, threshold=10)
+    author = b.account("episodeco", name="Episode Co", bio="We get cut off for a while.")
+    b.post("main", author=author, text="A post", created=-hours(2), likes={hours(0): 10})
+    b.fault("*", at=hours(2), until=hours(3), status=402, times=10**9, note="credits ran out for an hour")
+
+
+def test_an_app_wide_402_episode_refuses_every_endpoint_from_at_until_until(serve):
+    world = Scenario.from_function("t_episode", _episode).build_world()
+    api = serve(world)
+    post = main_id(world)
+
+    def statuses() -> list[int]:
+        return [api.get("/2/tweets", ids=post).status_code,
+                api.get("/2/tweets/search/recent", query=f"conversation_id:{post}").status_code,
+                api.get("/2/users/by", usernames="episodeco").status_code]
+
+    assert statuses() == [200, 200, 200]
+    api.clock.advance(hours(2))
+    refused = api.get("/2/tweets/:id/retweets".replace(":id", post))
+    assert refused.status_code == 402 and refused.json()["title"] == "CreditsDepleted"
+    assert statuses() == [402, 402, 402]
+    api.clock.advance(hours(1) - minutes(1))
+    assert statuses() == [402, 402, 402]
+    api.clock.advance(minutes(1))
+    assert statuses() == [200, 200, 200]

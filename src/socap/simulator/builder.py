@@ -90,7 +90,10 @@ class ScenarioBuilder:
         note: str = "",
     ) -> ScheduledFault:
         """X misbehaves from ``at``: the next ``times`` calls to ``endpoint`` (whose URL contains ``contains``,
-        a string or a post's id) fail with ``status`` (or ``kind`` ``timeout`` / ``malformed``), until ``until``."""
+        a string or a post's id) fail with ``status`` (or ``kind`` ``timeout`` / ``malformed``), until ``until``.
+
+        ``endpoint="*"`` matches every endpoint: ``fault("*", at=…, until=…, status=402, times=10**9)`` is an
+        app-wide episode (X refuses every call for a while)."""
         if kind not in ("status", "timeout", "malformed"):
             raise ValueError(f"unknown fault kind {kind!r}")
         if isinstance(contains, Tweet) and not contains.id:

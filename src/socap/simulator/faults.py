@@ -1,13 +1,19 @@
-"""Injectable faults: random 5xx / timeouts / malformed bodies, account-level switches, scripted one-shots.
+"""Injectable faults: random 429s / 5xx / timeouts / malformed bodies, account-level switches, scripted
+one-shots.
 
 Random faults are decided by ``random.Random(f"{seed}:{n}")`` for the n-th API call, so a given profile and
-call sequence always fault the same calls.
+call sequence always fault the same calls. A scripted fault for endpoint ``"*"`` (:data:`ANY_ENDPOINT`)
+matches every endpoint: with ``times`` large and a world's ``until`` it is an app-wide episode (a 402 for
+an hour, say).
 """
 
 from __future__ import annotations
 
+import copy
 import random
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 from socap.simulator.render import PROBLEMS, problem
 
@@ -51,6 +57,8 @@ MALFORMED_BODIES = (
     ),
 )
 
+ANY_ENDPOINT = "*"
+
 
 def body_for_status(status: int) -> dict:
     if status == 429:
@@ -62,7 +70,8 @@ def body_for_status(status: int) -> dict:
 
 @dataclass
 class ScriptedFault:
-    """A one-shot (or ``times``-shot) fault for calls to ``endpoint`` whose URL contains ``contains``.
+    """A one-shot (or ``times``-shot) fault for calls to ``endpoint`` (``"*"``: any) whose URL contains
+    ``contains``.
 
     ``kind``: ``status`` (answer ``status`` with ``body`` or X's body for it), ``timeout`` (wait
     ``delay_seconds`` real seconds, then 503) or ``malformed``."""
@@ -83,6 +92,8 @@ class ScriptedFault:
 @dataclass
 class FaultProfile:
     seed: int = 0
+    rate_limited_rate: float = 0.0  # 429 Too Many Requests, headers showing the window used up (X's own limit
+    # is untouched: the next call may well succeed)
     error_rate: float = 0.0  # 503 with an X-ish body
     timeout_rate: float = 0.0  # delay timeout_delay_seconds (real), then 503
     timeout_delay_seconds: float = 2.0
@@ -134,7 +145,7 @@ class FaultInjector:
         for scripted in profile.scripted:
             if (
                 scripted.times > 0
-                and scripted.endpoint == endpoint
+                and scripted.endpoint in (endpoint, ANY_ENDPOINT)
                 and (scripted.contains is None or scripted.contains in url)
             ):
                 scripted.times -= 1
@@ -149,6 +160,9 @@ class FaultInjector:
             return None
         rng = random.Random(f"{profile.seed}:{self.calls}")
         roll = rng.random()
+        if roll < profile.rate_limited_rate:
+            return Fault("status", 429, dict(RATE_LIMITED), reason="rate_limited")
+        roll -= profile.rate_limited_rate
         if roll < profile.error_rate:
             return Fault("status", 503, body_for_status(503), reason="error")
         roll -= profile.error_rate
@@ -180,3 +194,28 @@ class FaultInjector:
         return Fault(
             "status", scripted.status, scripted.body or body_for_status(scripted.status), reason="scripted"
         )
+
+
+# ---------------------------------------------------------------- mutation hook (fuzzing)
+
+@dataclass(frozen=True)
+class RawBody:
+    """A mutated answer sent as it is: any text or bytes (truncated JSON, an HTML page) with any status."""
+
+    content: str | bytes
+    status: int = 200
+    content_type: str = "application/json; charset=utf-8"
+
+
+# mutator(endpoint key, url, payload) -> what to answer instead: any JSON value (sent with the real status) or
+# a RawBody; None leaves the answer as the world made it. It sees every successful /2/ answer, after billing
+# (the world's items are what X would have billed), and may keep state of its own (which call to mutate).
+Mutator = Callable[[str, str, dict], Any]
+
+
+def mutate(mutator: Mutator | None, endpoint: str, url: str, payload: dict) -> Any:
+    """The mutator's answer for one call, or None (no mutator, or it left this answer alone). The payload it
+    gets is a copy: a mutator may change it in place without touching the world's own objects."""
+    if mutator is None:
+        return None
+    return mutator(endpoint, url, copy.deepcopy(payload))
