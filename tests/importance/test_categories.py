@@ -374,3 +374,41 @@ def test_twenty_thousand_categorizations_are_fast():
         rules.categorize(bio, name)
     elapsed = time.perf_counter() - start
     assert elapsed < 2.0, f"20,000 categorizations took {elapsed:.2f}s"
+
+
+# --- the bucketed scan (texts without CJK) must read exactly as the one-group-per-category scan ----------------
+_RULE_WORDS = sorted({w for phrases in RULES.values() for p in phrases if not p.startswith("re:") for w in p.split()})
+_GLUE = ["", " ", " ", ", ", " | ", "-", "#", "@", ". ", " now ", " ex-", " former ", " about ", " turned ",
+         " at @", " partner at ", " of the ", "\n", " 🚀 ", "/"]
+_WORDS = _RULE_WORDS + ["acme", "capital", "ventures", "coffee", "dad", "builder", "devoted", "pressure", "angel",
+                        "vcs", "founders", "a16z", "sequoia", "x.com", "https://t.co/x", "Dev", "Ángel", "ＶＣ"]
+_PIECES = st.lists(st.one_of(st.sampled_from(_WORDS), st.sampled_from(_GLUE)), max_size=14).map("".join)
+
+
+def _slow_twin(rules: CategoryRules) -> CategoryRules:
+    twin = CategoryRules(rules.rules)
+    twin._fast = None  # the one-group-per-category scan only
+    return twin
+
+
+_BUILTIN = default_rules()
+_BUILTIN_SLOW = _slow_twin(_BUILTIN)
+
+
+def test_the_builtin_rules_use_the_bucketed_scan():
+    assert _BUILTIN._fast is not None  # every built-in rule starts with a plain letter or digit
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(bio=_PIECES, name=_PIECES)
+def test_bucketed_scan_reads_as_the_plain_scan(bio, name):
+    assert _BUILTIN.categorize(bio, name) == _BUILTIN_SLOW.categorize(bio, name)
+
+
+@pytest.mark.parametrize("phrase", [r"re:(?:seed|pre-seed)\s+investor", r"re:\w+\s+ventures\s+scout", "re:a|b2b vc",
+                                    r"re:x?angel\s+lp"])
+def test_a_rule_without_a_plain_first_letter_keeps_the_plain_scan(phrase):
+    rules = CategoryRules.from_config({"investor": [phrase]})
+    assert rules._fast is None
+    for text in ("seed investor", "acme ventures scout", "b2b vc", "xangel lp", "angel lp", "a"):
+        assert rules.categorize(text) == _slow_twin(rules).categorize(text)

@@ -309,6 +309,70 @@ def _alternation(phrases: Iterable[str]) -> str:
     return "|".join(parts)
 
 
+def _top_level_branch(body: str) -> bool:
+    """Whether a regex has a "|" outside every group and character class (a choice of first characters)."""
+    depth, in_class, escaped = 0, False, False
+    for ch in body:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            return True
+    return False
+
+
+def _first_char(body: str) -> str | None:
+    """The character every match of ``body`` starts with, when the body spells it as a plain first letter or
+    digit (so ``body[1:]`` matches the rest); None when that is not plainly so (escapes, groups, classes, a
+    quantifier on it, a top-level "|")."""
+    first = body[:1]
+    if not first.isalnum() or body[1:2] in ("?", "*", "+", "{") or _top_level_branch(body):
+        return None
+    return first
+
+
+def _bucketed_scan(groups: list[tuple[str, list[str]]]) -> tuple[re.Pattern[str], dict[str, str]] | None:
+    """The Latin scanning regex rearranged by first character, or None if some rule's first character is not
+    plain (then the one-group-per-category regex is used).
+
+    ``groups`` is [(category, rule bodies)] in precedence order. The result matches exactly where
+    ``_LEFT(?:(?P<cat>bodies)|…)_RIGHT`` matches, with the same precedence, but it starts with the first
+    character itself and checks the left boundary after it (``c(?<![\\w@].)``): the regex engine then jumps
+    straight to positions holding a possible first character, and tries only the rules starting with it,
+    instead of every rule at every position (bios are scanned on every sighting of an account, so this is
+    the ingest's hottest loop). Group names are ``<category>__<n>``; the mapping names their categories.
+    """
+    buckets: dict[str, list[tuple[str, list[str]]]] = {}
+    for category, bodies in groups:
+        for body in bodies:
+            first = _first_char(body)
+            if first is None:
+                return None
+            per_category = buckets.setdefault(first, [])
+            if not per_category or per_category[-1][0] != category:
+                per_category.append((category, []))
+            per_category[-1][1].append(body[1:])
+    names: dict[str, str] = {}
+    parts = []
+    for first, per_category in buckets.items():
+        alternatives = []
+        for category, rests in per_category:
+            name = f"{category}__{len(names)}"
+            names[name] = category
+            alternatives.append(f"(?P<{name}>{'|'.join(f'(?:{r})' for r in rests)})")
+        parts.append(f"{re.escape(first)}(?<![\\w@].)(?:{'|'.join(alternatives)}){_RIGHT}")
+    return re.compile("|".join(parts)), names
+
+
 @dataclass(frozen=True, slots=True)
 class Categorization:
     """A category with its evidence: the text that matched, the field it was in, and the rule."""
@@ -362,7 +426,7 @@ class CategoryRules:
         self._single: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
         self._combined: dict[str, re.Pattern[str]] = {}
         self._which: dict[str, re.Pattern[str]] = {}
-        groups, cjk_groups = [], []
+        groups, cjk_groups, latin_bodies = [], [], []
         for category, phrases in self.rules.items():
             singles = [(phrase, _compiled(category, phrase)) for phrase in phrases]
             if not singles:
@@ -373,6 +437,7 @@ class CategoryRules:
             self._which[category] = re.compile("|".join(f"(?P<r{i}>{p.pattern})" for i, (_, p) in enumerate(singles)))
             if latin := [p for p in phrases if not _is_cjk(p)]:
                 groups.append(f"(?P<{category}>{_alternation(latin)})")
+                latin_bodies.append((category, [phrase_body(p) for p in latin]))
             if cjk := [p for p in phrases if _is_cjk(p)]:
                 cjk_groups.append(f"(?P<{category}{_CJK_GROUP}>{_alternation(cjk)})")
         self._order = {c: i for i, c in enumerate(CATEGORIES)}
@@ -380,6 +445,8 @@ class CategoryRules:
         scan = [f"{_LEFT}(?:{'|'.join(groups)}){_RIGHT}"] if groups else []
         scan += [f"(?=[{_CJK}])(?:{'|'.join(cjk_groups)})"] if cjk_groups else []
         self._scan = re.compile("|".join(scan)) if scan else None
+        # texts without Chinese or Japanese (nearly all) are read by the faster, equivalent Latin-only scan
+        self._fast = _bucketed_scan(latin_bodies) if latin_bodies else None
 
     @classmethod
     def from_config(
@@ -400,14 +467,18 @@ class CategoryRules:
             if not text or self._scan is None:
                 continue
             given_name = _FIRST_WORD.match(text) if field == "name" else None
-            for m in self._scan.finditer(text):
+            if self._fast is not None and _CJK_START.search(text) is None:
+                scan, categories = self._fast
+            else:
+                scan, categories = self._scan, None
+            for m in scan.finditer(text):
                 group = m.lastgroup
                 if group is None:  # defensive: the category groups are outermost, so lastgroup names one
                     group = next(g for g, v in m.groupdict().items() if v is not None)
-                category = group.removesuffix(_CJK_GROUP)
+                category = categories[group] if categories is not None else group.removesuffix(_CJK_GROUP)
                 candidates = [category, *self._lower[category]]  # if discarded, a lower category may match here
-                start = m.start(group)
-                end: int | None = m.end(group)
+                start = m.start()  # the boundaries around the category group are zero-width
+                end: int | None = m.end()
                 if given_name and (start, end) == given_name.span(1):
                     continue  # "Dev Patel", "Angel Ruiz": a lone first word of a display name is a given name
                 for candidate in candidates:
