@@ -6,13 +6,14 @@ from functools import cache
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from socap.runtime import Runtime
-from socap.web.deps import LoginRequired, login_url
+from socap.web.deps import ApiUser, LoginRequired, PageUser, login_url
 from socap.web.security import LoginLimiter, SecurityHeaders
 from socap.web.templating import templates
 
@@ -33,7 +34,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     from socap.web.routes import api, auth, pages, reports
 
     settings = runtime.settings
-    app = FastAPI(title="SOCAP", version="1", docs_url="/docs", redoc_url=None, openapi_url="/openapi.json",
+    # the schema and its viewer are served below, behind sign-in like everything else
+    app = FastAPI(title="SOCAP", version="1", docs_url=None, redoc_url=None, openapi_url=None,
                   description="Campaign monitoring for launches on X. Authenticate with "
                               "'Authorization: Bearer <token>' (create one with `socap user token EMAIL`).")
     app.state.runtime = runtime
@@ -56,6 +58,14 @@ def create_app(runtime: Runtime) -> FastAPI:
             return await http_exception_handler(request, exc)
         return templates.TemplateResponse(request, "error.html", {"status": exc.status_code, "detail": exc.detail},
                                           status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def _openapi(user: ApiUser) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    def _docs(user: PageUser) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="SOCAP API")
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def _plotly() -> Response:
