@@ -126,7 +126,11 @@ class Site:
                 "fmt": "json", **changes}
 
 
-def two_workspaces(start_simulator, make_runtime, serve_web, *, drive_for=timedelta(hours=1, minutes=30)) -> Site:
+BOB_NOTIFY = "json://127.0.0.1:9/hooks/bob-secret-path?token=bob-secret-q"  # nobody listens: deliveries fail
+
+
+def two_workspaces(start_simulator, make_runtime, serve_web, *, drive_for=timedelta(hours=1, minutes=30),
+                   notify: tuple[str, ...] = (BOB_NOTIFY,)) -> Site:
     sim = start_simulator(SCENARIO)
     rt = make_runtime(sim)
     import_and_sync_seeds(rt, SCENARIO)
@@ -139,7 +143,7 @@ def two_workspaces(start_simulator, make_runtime, serve_web, *, drive_for=timede
                             headers={"Authorization": f"Bearer {api_token(rt, email)}"})
 
     bob, ana = client("bob@example.com"), client("ana@example.com")
-    theirs = create(bob, SCENARIO, notify_urls=["json://127.0.0.1:9/hooks/bob-secret-path?token=bob-secret-q"])["id"]
+    theirs = create(bob, SCENARIO, notify_urls=list(notify))["id"]
     mine = create(ana, SCENARIO, name="Ana's launch")["id"]
     assert ana.post(f"/campaigns/{mine}/pause").status_code == 200  # hers records nothing: the seeds are Bob's
     if drive_for:
