@@ -152,6 +152,17 @@ def populate(dsn: str, *, posts: int, engagements: int, accounts: int, seeds: in
         cur.execute("SELECT setval(pg_get_serial_sequence('engagement', 'id'), %s)", (engagements,))
         conn.commit()
         log(f"  engagements: {engagements} ({time.perf_counter() - t0:.1f}s so far)")
+    # the roll-ups the ingest keeps as it inserts (socap.reports.rollup), computed once for the bulk-loaded rows
+    from socap.db import Database
+    from socap.reports import rollup
+
+    db = Database(dsn)
+    try:
+        with db.write() as s:
+            rollup.rebuild(s, campaign_id=CAMPAIGN)
+    finally:
+        db.dispose()
+    log(f"  roll-ups ({time.perf_counter() - t0:.1f}s so far)")
     with psycopg.connect(dsn, autocommit=True) as conn:
         # what autovacuum does soon after a bulk load: planner statistics and the visibility map
         conn.execute("VACUUM ANALYZE")
@@ -211,7 +222,9 @@ class RawSQL:
         return (" JOIN account_importance ai ON ai.workspace_id = %(ws)s AND ai.account_id = e.account_id"
                 f" AND ai.score >= {COMBINED['min_importance']}")
 
-    def summary(self, filters_name: str) -> dict:
+    def summary(self, filters_name: str, *, rollups: bool = True) -> dict:
+        """The summary's aggregates. With no filter they come from the roll-ups, as the service reads them
+        (``rollups=False``: counted over the engagement table instead, the floor without roll-ups)."""
         q = self.conn.execute
         posts = [(r[0], r[3]) for r in q("SELECT id, tweet_id, url, category, author_username, text,"
                                          " unavailable_reason FROM campaign_tweet WHERE campaign_id = %s ORDER BY id",
@@ -221,6 +234,8 @@ class RawSQL:
         where, params = self._conditions(filters_name, posts)
         join = self._join(filters_name)
         params["run"] = run
+        if filters_name != "combined" and rollups:
+            return self._summary_from_rollups(posts, params)
         per_post = q(f"SELECT e.campaign_tweet_id, e.action, count(*), count(*) FILTER (WHERE e.run_id >= %(run)s)"
                      f" FROM engagement e{join} WHERE {where} GROUP BY 1, 2", params).fetchall()
         selected = {p for p, _ in posts} if filters_name != "combined" else \
@@ -244,13 +259,33 @@ class RawSQL:
                  f" (SELECT e.account_id, min(coalesce(e.run_id, 0)) AS first_run FROM engagement e"
                  f"  JOIN account_importance hi ON hi.workspace_id = %(ws)s AND hi.account_id = e.account_id"
                  f"  AND hi.score >= {THRESHOLD}{join} WHERE {where} GROUP BY e.account_id) s", params).fetchone()
+        return {"engagements": sum(r[2] for r in per_post), "accounts": accounts[0], "high": high[0],
+                **self._rest(selected, params, per_post if filters_name != "combined" else None)}
+
+    def _summary_from_rollups(self, posts: list[tuple[int, str]], params: dict) -> dict:
+        q = self.conn.execute
+        totals = q("SELECT campaign_tweet_id, action, n FROM post_tally WHERE campaign_id = %(c)s", params).fetchall()
+        q("SELECT campaign_tweet_id, action, sum(n) FROM run_tally WHERE campaign_id = %(c)s AND run_id >= %(run)s"
+          " GROUP BY 1, 2", params).fetchall()
+        accounts = q("SELECT count(*), count(*) FILTER (WHERE first_main < %(run)s OR first_influencer < %(run)s"
+                     " OR first_investor < %(run)s), count(first_main), count(first_influencer), count(first_investor)"
+                     " FROM campaign_account WHERE campaign_id = %(c)s", params).fetchone()
+        high = q(f"SELECT count(*), count(*) FILTER (WHERE first_main < %(run)s OR first_influencer < %(run)s"
+                 f" OR first_investor < %(run)s) FROM campaign_account ca JOIN account_importance hi"
+                 f" ON hi.workspace_id = %(ws)s AND hi.account_id = ca.account_id AND hi.score >= {THRESHOLD}"
+                 f" WHERE ca.campaign_id = %(c)s", params).fetchone()
+        return {"engagements": sum(r[2] for r in totals), "accounts": accounts[0], "high": high[0],
+                **self._rest({p for p, _ in posts}, params, totals)}
+
+    def _rest(self, selected: set[int], params: dict, coverage: list | None) -> dict:
+        """The summary's statements that do not count engagements: snapshots, coverage, jobs, cost."""
+        q = self.conn.execute
         ids = ",".join(map(str, sorted(selected)))
         snapshots = q(f"SELECT ct.id, m.* FROM campaign_tweet ct CROSS JOIN LATERAL"
                       f" (SELECT taken_at, like_count, retweet_count, reply_count, quote_count, impression_count"
                       f"  FROM metric_snapshot m WHERE m.campaign_tweet_id = ct.id AND m.taken_at <= %(now)s"
                       f"  ORDER BY taken_at DESC, id DESC LIMIT 2) m WHERE ct.id IN ({ids})", params).fetchall()
-        coverage = per_post
-        if filters_name == "combined":
+        if coverage is None:
             coverage = q(f"SELECT e.campaign_tweet_id, e.action, count(*) FROM engagement e"
                          f" WHERE e.campaign_id = %(c)s AND e.campaign_tweet_id BETWEEN {min(selected)}"
                          f" AND {max(selected)} GROUP BY 1, 2", params).fetchall()
@@ -262,8 +297,7 @@ class RawSQL:
         next_run = q("SELECT min(CASE WHEN blocked_until > next_run_at THEN blocked_until ELSE next_run_at END)"
                      " FROM poll_job WHERE campaign_id = %(c)s AND enabled AND next_run_at IS NOT NULL",
                      params).fetchone()
-        return {"engagements": sum(r[2] for r in per_post), "accounts": accounts[0], "high": high[0],
-                "snapshots": len(snapshots), "coverage_rows": len(coverage), "jobs": len(jobs), "runs": cost[0],
+        return {"snapshots": len(snapshots), "coverage_rows": len(coverage), "jobs": len(jobs), "runs": cost[0],
                 "endpoints": len(endpoints), "next_run": next_run[0]}
 
     def engagements(self, filters_name: str) -> dict:
@@ -348,6 +382,8 @@ def measure(dsn: str, *, iterations: int, warmup: int, redis_url: str | None) ->
                     timed(f"{name}.cached_redis", through(shared, report, model, filters, view), keep)
                 if view != "charts":
                     timed(f"{name}.raw_sql", lambda v=view, f=filters_name: getattr(raw, v)(f), keep)
+                if name == "summary_all":  # the same aggregates counted over the engagement table
+                    timed(f"{name}.raw_sql_without_rollups", lambda: raw.summary("all", rollups=False), keep)
             if i % 10 == 0:
                 log(f"  iteration {i + 1}/{warmup + iterations}")
     finally:

@@ -6,11 +6,12 @@ from socap.campaigns.models import Campaign, CampaignTweet
 from socap.db import Base
 from socap.importance.models import Account, AccountImportance, Follow, FollowStaging, ImportantAccount
 from socap.monitoring.models import AppState, Engagement, MetricSnapshot, PollJob, Run
-from socap.reports.models import CampaignReport
+from socap.reports.models import CampaignAccount, CampaignReport, PostTally, RunTally
 from socap.x.models import BilledItem, RateBudget
 
 __all__ = [
     "Account", "AccountImportance", "Alert", "AlertDelivery", "ApiToken", "AppState", "Base", "BilledItem",
-    "Campaign", "CampaignReport", "CampaignTweet", "Engagement", "Follow", "FollowStaging", "ImportantAccount",
-    "MetricSnapshot", "PollJob", "RateBudget", "Run", "User", "Workspace",
+    "Campaign", "CampaignAccount", "CampaignReport", "CampaignTweet", "Engagement", "Follow", "FollowStaging",
+    "ImportantAccount", "MetricSnapshot", "PollJob", "PostTally", "RateBudget", "Run", "RunTally", "User",
+    "Workspace",
 ]

@@ -19,6 +19,7 @@ from socap.importance import seeds as seed_service
 from socap.importance import sync
 from socap.models import Base
 from socap.monitoring.engine import drive
+from socap.reports import queries
 from socap.reports import service as reports
 from socap.reports.schemas import Filters
 from socap.runtime import Runtime
@@ -38,6 +39,8 @@ class Played:
     campaign_id: int
     workspace_id: int
     checkpoints: dict[str, dict] = field(default_factory=dict)
+    # per checkpoint: (filters, summary from the roll-ups, summary counted from the engagement table)
+    rollup_checks: dict[str, list[tuple[Filters, dict, dict]]] = field(default_factory=dict)
 
     def campaign(self, session):
         from socap.campaigns.models import Campaign
@@ -99,11 +102,31 @@ def played(migrated_template, tmp_path_factory) -> Played:
                             ("end", world.end + timedelta(hours=2))):
             drive(rt, queue, until=until)
             game.checkpoints[name] = snapshot_reports(game)
+            game.rollup_checks[name] = both_ways(game)
         yield game
     finally:
         server.stop()
         if "db" in rt.__dict__:
             rt.db.dispose()
+
+
+# the views the roll-ups answer (whole posts, no action / time / importance filter)
+TALLIED_FILTERS = [Filters(), Filters(categories=["main"]), Filters(categories=["influencer", "investor"]),
+                   Filters(actions=["retweet", "reply", "quote"])]
+
+
+def both_ways(played: Played) -> list[tuple[Filters, dict, dict]]:
+    """Each of TALLIED_FILTERS' summaries from the roll-ups and counted from the engagement table."""
+    out = []
+    for filters in TALLIED_FILTERS:
+        tallied = snapshot_reports(played, filters)["summary"].model_dump()
+        queries.USE_ROLLUPS = False
+        try:
+            counted = snapshot_reports(played, filters)["summary"].model_dump()
+        finally:
+            queries.USE_ROLLUPS = True
+        out.append((filters, tallied, counted))
+    return out
 
 
 # ---------------------------------------------------------------- expectations from the truth

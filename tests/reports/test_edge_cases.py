@@ -14,7 +14,7 @@ from socap.auth.models import Workspace
 from socap.campaigns.models import Campaign, CampaignTweet
 from socap.importance.models import Account, AccountImportance, Follow, ImportantAccount
 from socap.monitoring.models import Engagement, MetricSnapshot, PollJob, Run
-from socap.reports import queries
+from socap.reports import queries, rollup
 from socap.reports import service as reports
 from socap.reports.schemas import Filters
 
@@ -122,6 +122,9 @@ def world(database) -> World:
                            next_run_at=NOW + 10 * M, blocked_until=NOW - 5 * M),
                    PollJob(campaign_id=campaign.id, campaign_tweet_id=p["influencer2"], kind="metrics",
                            next_run_at=None, enabled=False, last_error="post deleted")])
+        s.flush()
+        for campaign_id in (campaign.id, other.id):  # the engagements were written here, not by the ingest
+            rollup.rebuild(s, campaign_id=campaign_id)
         return World(campaign.id, labels, accounts, [r1, r2, r3], foreign.id)
 
 

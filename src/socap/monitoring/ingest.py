@@ -19,6 +19,7 @@ from socap.clock import ensure_utc
 from socap.db import upsert
 from socap.importance.accounts import account_row, placeholder_account, upsert_accounts
 from socap.monitoring.models import Engagement
+from socap.reports import rollup
 from socap.x import Tweet, User
 
 
@@ -87,7 +88,7 @@ def ingest_engagements(
                       returning=[Engagement.id, Engagement.source_tweet_id])
     if not inserted:
         return []
-    _bump_data_version(session, campaign)
+    _bump_data_version(session, campaign)  # locks the campaign row: its roll-ups are updated one writer at a time
     new = []
     for r in inserted:
         row = by_source[r.source_tweet_id]
@@ -95,6 +96,8 @@ def ingest_engagements(
                                  account_id=row["account_id"], action=action, source_tweet_id=r.source_tweet_id,
                                  text=row["text"], engaged_at=ensure_utc(row["engaged_at"]), run_id=run_id))
     new.sort(key=lambda e: e.source_tweet_id)
+    rollup.record(session, campaign_id=campaign_id, campaign_tweet_id=tweet_id, category=tweet.category,
+                  action=action, run_id=run_id, account_ids=[e.account_id for e in new])
     for hook in NEW_ENGAGEMENT_HOOKS:
         hook(session, campaign, new, now)
     return new

@@ -18,7 +18,6 @@ counts per post category cannot be had for much less without maintaining them at
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,10 +30,13 @@ from sqlalchemy.sql import ColumnElement, Select
 from socap.campaigns.models import Campaign, CampaignTweet
 from socap.importance.models import AccountImportance
 from socap.monitoring.models import Engagement, MetricSnapshot, Run
+from socap.reports.models import CampaignAccount, PostTally, RunTally
+from socap.reports.rollup import FIRST_COLUMN
 from socap.reports.schemas import POST_CATEGORIES, Filters
 
 CATEGORY_BIT = {"main": 1, "influencer": 2, "investor": 4}
-_PARAM_NAMES = itertools.count()
+# False: every view counts the engagement table, never the roll-ups (tests compare the two ways)
+USE_ROLLUPS = True
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Scope:
     dialect: str
     post_id: int | None = None
     account_id: int | None = None
+    rollups: bool = field(default_factory=lambda: USE_ROLLUPS)
     selected: list[Post] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -85,6 +88,16 @@ class Scope:
     @property
     def min_importance(self) -> int:
         return self.filters.min_importance or 0
+
+    def tallied(self, *, actions: bool = True, since: bool = True, until: bool = True,
+                importance: bool = True) -> bool:
+        """Whether the roll-ups answer this question: whole posts of the campaign (any post categories), with
+        no action, time or importance filter among those that apply."""
+        f = self.filters
+        return (self.rollups and self.post_id is None and self.account_id is None
+                and not (actions and f.actions and len(f.actions) < 3)
+                and not (since and f.since is not None) and not (until and f.until is not None)
+                and not (importance and self.min_importance > 0))
 
 
 # ---------------------------------------------------------------- session settings
@@ -145,10 +158,14 @@ def labels_for(posts: Iterable[tuple[int, str]]) -> dict[int, str]:
     return labels
 
 
-def literal_ids(column, ids: Sequence[int]) -> ColumnElement[bool]:
+def literal_ids(column, ids: Sequence[int], *, tag: str = "") -> ColumnElement[bool]:
+    """``column IN (ids…)`` with the ids written into the SQL. The parameter's name is the same on every call
+    (the column's, plus ``tag`` where one statement holds several lists for one column), so SQLAlchemy's
+    compiled-statement cache serves the statement instead of compiling it anew each time."""
     if not ids:
         return false()
-    return column.in_(bindparam(f"ids_{next(_PARAM_NAMES)}", list(ids), expanding=True, literal_execute=True))
+    name = f"ids_{column.table.name}_{column.name}{'_' + tag if tag else ''}"
+    return column.in_(bindparam(name, list(ids), expanding=True, literal_execute=True))
 
 
 # ---------------------------------------------------------------- the filtered engagement set
@@ -243,6 +260,8 @@ class PostActionCount:
 def per_post_action(session: Session, scope: Scope, *, run_id: int | None, actions: bool = True,
                     since: bool = True, until: bool = True, importance: bool = True) -> list[PostActionCount]:
     """Pass 1: filtered engagements per (post, action), and how many of them the latest run found."""
+    if scope.tallied(actions=actions, since=since, until=until, importance=importance):
+        return _tallied_per_post_action(session, scope, run_id=run_id)
     new = func.sum(is_new(run_id)) if run_id is not None else literal(0, Integer)
     query = (select(Engagement.campaign_tweet_id, Engagement.action, func.count(), new)
              .where(*engagement_conditions(scope, actions=actions, since=since, until=until))
@@ -250,6 +269,25 @@ def per_post_action(session: Session, scope: Scope, *, run_id: int | None, actio
     if importance:
         query = with_importance(query, scope)
     return [PostActionCount(p, a, int(n), int(new or 0)) for p, a, n, new in session.execute(query)]
+
+
+def _tallied_per_post_action(session: Session, scope: Scope, *, run_id: int | None) -> list[PostActionCount]:
+    """:func:`per_post_action` from the roll-ups: the totals, and the latest runs' rows for what is new."""
+    if not scope.selected:
+        return []
+    where = [PostTally.campaign_id == scope.campaign.id]
+    if scope.narrows_all_posts:
+        where.append(selected_posts(scope, PostTally.campaign_tweet_id))
+    new: dict[tuple[int, str], int] = {}
+    if run_id is not None:
+        rows = session.execute(
+            select(RunTally.campaign_tweet_id, RunTally.action, func.sum(RunTally.n))
+            .where(RunTally.campaign_id == scope.campaign.id, RunTally.run_id >= run_id,
+                   *([selected_posts(scope, RunTally.campaign_tweet_id)] if scope.narrows_all_posts else []))
+            .group_by(RunTally.campaign_tweet_id, RunTally.action))
+        new = {(p, a): int(n) for p, a, n in rows}
+    totals = session.execute(select(PostTally.campaign_tweet_id, PostTally.action, PostTally.n).where(*where))
+    return [PostActionCount(p, a, int(n), new.get((p, a), 0)) for p, a, n in totals if n]
 
 
 OLD_BIT = 8  # in the account mask: had an engagement the latest finished run did not find
@@ -282,7 +320,7 @@ def category_of_post(scope: Scope, values: dict[str, int | str]) -> ColumnElemen
     for post in posts:
         ids.setdefault(post.category, []).append(post.id)
     largest = max(ids, key=lambda c: len(ids[c]))
-    return case(*[(literal_ids(Engagement.campaign_tweet_id, ids[c]), values[c]) for c in ids if c != largest],
+    return case(*[(literal_ids(Engagement.campaign_tweet_id, ids[c], tag=c), values[c]) for c in ids if c != largest],
                 else_=values[largest])
 
 
@@ -309,8 +347,11 @@ def per_account(session: Session, scope: Scope, *, run_id: int | None) -> Accoun
     """Pass 2: distinct engaging accounts — overall, per post category, and as of the previous run.
 
     Grouped in account order straight from the (campaign_id, account_id, …) index, with one aggregate per row
-    (a bit mask): PostgreSQL's per-row aggregate cost is what this pass spends its time on.
+    (a bit mask): PostgreSQL's per-row aggregate cost is what this pass spends its time on. Without action,
+    time or importance filters, one row per account of the roll-up answers instead.
     """
+    if scope.tallied():
+        return _tallied_per_account(session, scope, run_id=run_id)
     inner = (select(_account_mask(scope, run_id).label("mask"))
              .where(*engagement_conditions(scope)).group_by(Engagement.account_id))
     inner = with_importance(inner, scope).subquery()
@@ -324,6 +365,33 @@ def per_account(session: Session, scope: Scope, *, run_id: int | None) -> Accoun
                          {c: int(row[2 + i] or 0) for i, c in enumerate(POST_CATEGORIES)})
 
 
+def _first_runs(scope: Scope) -> dict[str, ColumnElement]:
+    """The roll-up's first-run column of each selected post category."""
+    categories = {p.category for p in scope.selected}
+    return {c: getattr(CampaignAccount, FIRST_COLUMN[c]) for c in POST_CATEGORIES if c in categories}
+
+
+def _tallied_accounts(scope: Scope, run_id: int | None) -> tuple[list[ColumnElement[bool]], ColumnElement[bool]]:
+    """(WHERE clauses: the campaign's accounts with an engagement in a selected category, and "it had one
+    before the latest finished run")."""
+    firsts = _first_runs(scope)
+    where = [CampaignAccount.campaign_id == scope.campaign.id, or_(*[c.is_not(None) for c in firsts.values()])]
+    old = or_(*[c < run_id for c in firsts.values()]) if run_id is not None else literal(True)
+    return where, old
+
+
+def _tallied_per_account(session: Session, scope: Scope, *, run_id: int | None) -> AccountCounts:
+    firsts = _first_runs(scope)
+    if not firsts:
+        return AccountCounts(0, 0, dict.fromkeys(POST_CATEGORIES, 0))
+    where, old = _tallied_accounts(scope, run_id)
+    row = session.execute(select(func.count(), func.sum(case((old, 1), else_=0)),
+                                 *[func.count(c) for c in firsts.values()]).where(*where)).one()
+    by_category = dict.fromkeys(POST_CATEGORIES, 0)
+    by_category.update({c: int(row[2 + i] or 0) for i, c in enumerate(firsts)})
+    return AccountCounts(int(row[0] or 0), int(row[1] or 0), by_category)
+
+
 def high_importance_accounts(session: Session, scope: Scope, *, threshold: int,
                              run_id: int | None) -> tuple[int, int] | None:
     """Distinct filtered engagers scoring ≥ threshold, and how many of them had engaged before the latest
@@ -335,6 +403,16 @@ def high_importance_accounts(session: Session, scope: Scope, *, threshold: int,
     """
     if threshold <= scope.min_importance:
         return None
+    if scope.tallied():
+        if not _first_runs(scope):
+            return 0, 0
+        where, old = _tallied_accounts(scope, run_id)
+        row = session.execute(
+            select(func.count(), func.sum(case((old, 1), else_=0))).select_from(CampaignAccount)
+            .join(AccountImportance, and_(AccountImportance.workspace_id == scope.workspace_id,
+                                          AccountImportance.account_id == CampaignAccount.account_id,
+                                          AccountImportance.score >= threshold)).where(*where)).one()
+        return int(row[0] or 0), int(row[1] or 0)
     first_run = func.min(func.coalesce(Engagement.run_id, 0))
     inner = with_importance(select(Engagement.account_id, first_run.label("first_run"))
                             .where(*engagement_conditions(scope)).group_by(Engagement.account_id),
@@ -355,6 +433,10 @@ class Snapshot:
     values: dict[str, int]
 
 
+# made once: aliasing a table copies its columns and foreign keys, which costs SQLAlchemy tens of milliseconds
+_SNAPSHOT_ALIAS = MetricSnapshot.__table__.alias("m")
+
+
 def latest_snapshots(session: Session, *, post_ids: Sequence[int],
                      until: datetime | None) -> dict[int, tuple[Snapshot, Snapshot | None]]:
     """Each post's latest snapshot at or before ``until`` (or at all) and the one before it.
@@ -364,7 +446,7 @@ def latest_snapshots(session: Session, *, post_ids: Sequence[int],
     """
     if not post_ids:
         return {}
-    m = MetricSnapshot.__table__.alias("m")
+    m = _SNAPSHOT_ALIAS
     probe = select(m.c.id).where(m.c.campaign_tweet_id == CampaignTweet.id)
     if until is not None:
         probe = probe.where(m.c.taken_at <= until)

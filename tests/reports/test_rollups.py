@@ -1,0 +1,72 @@
+"""The dashboard's roll-ups (post_tally, run_tally, campaign_account) say what counting the engagement table
+says: at every checkpoint of a played campaign, after a rebuild, and when the same page is ingested twice."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from socap.monitoring.models import Engagement
+from socap.reports import rollup
+from socap.reports.models import CampaignAccount, PostTally, RunTally
+from socap.reports.queries import Scope, load_posts
+from socap.reports.schemas import Filters
+from tests.reports.conftest import TALLIED_FILTERS
+
+
+@pytest.mark.parametrize("checkpoint", ["first", "h2", "end"])
+def test_summary_from_rollups_equals_the_count_over_engagements(played, checkpoint):
+    checks = played.rollup_checks[checkpoint]
+    assert [f for f, _, _ in checks] == TALLIED_FILTERS
+    for filters, tallied, counted in checks:
+        assert tallied == counted, filters
+    unfiltered = checks[0][1]
+    assert unfiltered["totals"]["engagements"]["value"] > 0
+    assert unfiltered["totals"]["unique_accounts"]["value"] > 0
+    if checkpoint == "h2":  # the run at D1 H2 found one more retweet of the main post: a change to show
+        assert unfiltered["totals"]["engagements"]["change"] >= 1
+
+
+def _rollup_rows(session, campaign_id):
+    return (sorted(session.execute(select(PostTally.campaign_tweet_id, PostTally.action, PostTally.n)
+                                   .where(PostTally.campaign_id == campaign_id)).all()),
+            sorted(session.execute(select(RunTally.campaign_tweet_id, RunTally.action, RunTally.run_id, RunTally.n)
+                                   .where(RunTally.campaign_id == campaign_id)).all()),
+            sorted(session.execute(select(CampaignAccount.account_id, CampaignAccount.first_main,
+                                          CampaignAccount.first_influencer, CampaignAccount.first_investor)
+                                   .where(CampaignAccount.campaign_id == campaign_id)).all()))
+
+
+def test_rebuild_from_the_engagements_gives_what_the_ingest_kept(played):
+    with played.rt.db.session() as s:
+        kept = _rollup_rows(s, played.campaign_id)
+        engagements = s.scalar(select(func.count()).select_from(Engagement)
+                               .where(Engagement.campaign_id == played.campaign_id))
+        accounts = s.scalar(select(func.count(func.distinct(Engagement.account_id)))
+                            .where(Engagement.campaign_id == played.campaign_id))
+    assert sum(n for _, _, n in kept[0]) == engagements == sum(n for *_, n in kept[1])
+    assert len(kept[2]) == accounts
+    with played.rt.db.write() as s:
+        rollup.rebuild(s, campaign_id=played.campaign_id)
+    with played.rt.db.session() as s:
+        assert _rollup_rows(s, played.campaign_id) == kept
+
+
+def test_only_whole_post_views_without_action_time_or_importance_filters_use_the_rollups(played):
+    with played.rt.db.session() as s:
+        campaign = played.campaign(s)
+        posts = load_posts(s, campaign_id=campaign.id)
+    now = played.rt.clock.now()
+
+    def scope(filters, **kw):
+        return Scope(campaign=campaign, filters=filters.resolve(now), now=now, posts=posts, dialect="sqlite", **kw)
+
+    assert scope(Filters()).tallied()
+    assert scope(Filters(categories=["influencer"])).tallied()
+    assert scope(Filters(actions=["retweet", "reply", "quote"])).tallied()
+    assert not scope(Filters(actions=["retweet"])).tallied()
+    assert scope(Filters(actions=["retweet"])).tallied(actions=False)
+    assert not scope(Filters(min_importance=1)).tallied()
+    assert not scope(Filters(range="24h")).tallied()
+    assert not scope(Filters(), post_id=posts[0].id).tallied()
+    assert not scope(Filters(), account_id=1).tallied()
