@@ -16,6 +16,7 @@ from fastapi.routing import iter_route_contexts
 from sqlalchemy import select
 from starlette.routing import Mount
 
+from socap.campaigns.models import Campaign
 from socap.monitoring.engine import drive
 from socap.monitoring.models import Engagement
 from socap.simulator import load_scenario
@@ -23,7 +24,7 @@ from socap.web.app import create_app
 from tests.alerts.conftest import import_and_sync_seeds
 from tests.monitoring.support import memory_queue
 from tests.web.support import api_token, make_user, sign_in
-from tests.web.test_api import create
+from tests.web.test_api import create, rows
 
 # Routes anyone may call, each with the reason. Everything else must refuse an anonymous caller.
 PUBLIC = {
@@ -38,6 +39,18 @@ PUBLIC_PATHS = {"/static/plotly.min.js": "Plotly's bundle from the installed pac
 SAFE = {"GET", "HEAD", "OPTIONS"}
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 SCENARIO = load_scenario("5")
+
+# what a write route is sent: something it would accept for one's own campaign
+BODIES = {
+    ("PATCH", "/api/v1/campaigns/{campaign_id}"): {"threshold": 0, "name": "taken over",
+                                                   "notify_urls": ["json://evil.example/hook"]},
+    ("POST", "/api/v1/campaigns/{campaign_id}/posts"): {"main": SCENARIO.campaign_spec()["influencer"]},
+    ("POST", "/campaigns/{campaign_id}/edit"): {"name": "Taken over", "threshold": "0", "spacing_minutes": "0",
+                                                "notify_urls": "json://evil.example/hook", "remove_channel": "0"},
+    ("POST", "/campaigns/{campaign_id}/posts"): {"main": SCENARIO.campaign_spec()["influencer"][0],
+                                                 "allow_missing": "1"},
+    ("POST", "/campaigns/{campaign_id}/delete"): {"confirm_name": SCENARIO.campaign_spec()["name"]},
+}
 
 
 @dataclass(frozen=True)
@@ -119,6 +132,14 @@ class Site:
 
     def browser(self, email: str) -> httpx.Client:
         return sign_in(self.server, email)
+
+    def state(self) -> tuple:
+        """Bob's campaign: its settings, data version and the rows of every campaign table."""
+        with self.rt.db.session() as s:
+            c = s.get(Campaign, self.theirs)
+            settings = (c.name, c.status, c.alert_threshold, c.alert_spacing_minutes, list(c.notify_urls),
+                        c.data_version)
+        return settings, rows(self.rt, self.theirs)
 
     def values(self, campaign_id: int, **changes) -> dict:
         """Path values for Bob's ids (post, account) under ``campaign_id``; ``fmt`` is a report format."""

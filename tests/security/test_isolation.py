@@ -16,38 +16,18 @@ from datetime import timedelta
 
 import pytest
 
-from socap.campaigns.models import Campaign
 from socap.monitoring.engine import drive
 from socap.reports.export import FORMATS
 from tests.monitoring.support import memory_queue, usage
-from tests.security.support import SCENARIO, protected, two_workspaces
-from tests.web.test_api import open_stream, rows
+from tests.security.support import BODIES, SCENARIO, protected, two_workspaces
+from tests.web.test_api import open_stream
 
 MISSING = 987654
 THEIR_NAME = SCENARIO.campaign_spec()["name"]
-# what a write route is sent: something it would accept for one's own campaign
-BODIES = {
-    ("PATCH", "/api/v1/campaigns/{campaign_id}"): {"threshold": 0, "name": "taken over",
-                                                   "notify_urls": ["json://evil.example/hook"]},
-    ("POST", "/api/v1/campaigns/{campaign_id}/posts"): {"main": SCENARIO.campaign_spec()["influencer"]},
-    ("POST", "/campaigns/{campaign_id}/edit"): {"name": "Taken over", "threshold": "0", "spacing_minutes": "0",
-                                                "notify_urls": "json://evil.example/hook", "remove_channel": "0"},
-    ("POST", "/campaigns/{campaign_id}/posts"): {"main": SCENARIO.campaign_spec()["influencer"][0],
-                                                 "allow_missing": "1"},
-    ("POST", "/campaigns/{campaign_id}/delete"): {"confirm_name": THEIR_NAME},
-}
-
 
 @pytest.fixture
 def site(start_simulator, make_runtime, serve_web):
     return two_workspaces(start_simulator, make_runtime, serve_web)
-
-
-def _state(site) -> tuple:
-    with site.rt.db.session() as s:
-        c = s.get(Campaign, site.theirs)
-        settings = (c.name, c.status, c.alert_threshold, c.alert_spacing_minutes, list(c.notify_urls), c.data_version)
-    return settings, rows(site.rt, site.theirs)
 
 
 def _call(client, route, url: str):
@@ -71,7 +51,7 @@ def test_every_id_route_answers_404_for_another_workspace_and_changes_nothing(si
     assert {"campaign_id", "post_id", "account_id", "fmt"} <= {p for r in routes for p in r.params}
     assert all("campaign_id" in r.params for r in routes), "a new kind of top-level id: add it to this test"
     assert site.bob_api.get(f"/campaigns/{site.theirs}/alerts").json(), "Bob's campaign should have alerts"
-    before = _state(site)
+    before = site.state()
     calls = usage(site.sim)["total_calls"]
 
     token = site.ana_api
@@ -96,7 +76,7 @@ def test_every_id_route_answers_404_for_another_workspace_and_changes_nothing(si
         if not route.writes and not route.path.endswith("/stream"):
             r = bob.get(route.url(**site.values(site.theirs)))
             assert r.status_code == 200, (str(route), r.status_code)
-    assert _state(site) == before
+    assert site.state() == before
     assert usage(site.sim)["total_calls"] == calls  # not even an X lookup for the refused add-posts
 
 

@@ -1,4 +1,4 @@
-"""Workspaces, users and API tokens: every campaign belongs to a workspace."""
+"""Workspaces, users, API tokens and dashboard sessions: every campaign belongs to a workspace."""
 
 from __future__ import annotations
 
@@ -40,3 +40,15 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class WebSession(Base):
+    """A signed-in dashboard session. The cookie holds a random id; only its SHA-256 is stored, and deleting
+    the row (sign-out, password change, expiry) ends the session wherever a copy of the cookie is."""
+
+    __tablename__ = "web_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

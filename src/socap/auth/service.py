@@ -1,4 +1,5 @@
-"""Workspaces, users (argon2-hashed passwords) and API tokens (only a SHA-256 of the token is stored)."""
+"""Workspaces, users (argon2-hashed passwords), API tokens and dashboard sessions (of both, only a SHA-256 of
+the secret is stored)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,20 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from socap.auth.models import ApiToken, User, Workspace
-from socap.clock import Clock
+from socap.auth.models import ApiToken, User, WebSession, Workspace
+from socap.clock import Clock, ensure_utc
 
 DEFAULT_WORKSPACE = "default"
 MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "socap_"
+SESSION_DAYS = 14
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 _hasher = PasswordHasher()
@@ -76,6 +79,8 @@ def set_password(session: Session, *, email: str, password: str) -> None:
     if user is None:
         raise AuthError(f"no user {email}")
     user.password_hash = _hasher.hash(password)
+    # whoever was signed in with the old password is signed out
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
 
 
 def principal(session: Session, user: User) -> Principal:
@@ -145,3 +150,27 @@ def revoke_token(session: Session, *, token_id: int, workspace_id: int) -> bool:
 def list_users(session: Session) -> list[tuple[User, str]]:
     return [(u, w) for u, w in session.execute(
         select(User, Workspace.name).join(Workspace, Workspace.id == User.workspace_id).order_by(User.id))]
+
+
+def start_session(session: Session, *, user_id: int, clock: Clock, days: float = SESSION_DAYS) -> str:
+    """A new dashboard session for the user; the returned id goes into the (signed) cookie, only its hash
+    is stored. Expired sessions of everybody are swept out on the way."""
+    now = clock.now()
+    session.execute(delete(WebSession).where(WebSession.expires_at <= now))
+    plain = secrets.token_urlsafe(32)
+    session.add(WebSession(id_hash=_digest(plain), user_id=user_id, created_at=now,
+                           expires_at=now + timedelta(days=days)))
+    session.flush()
+    return plain
+
+
+def session_principal(session: Session, plain: str, *, now: datetime) -> Principal | None:
+    """Who the session id belongs to, or None when it was never issued, was ended or has expired."""
+    found = session.get(WebSession, _digest(plain))
+    if found is None or ensure_utc(found.expires_at) <= now:
+        return None
+    return load_principal(session, found.user_id)
+
+
+def end_session(session: Session, plain: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.id_hash == _digest(plain)))

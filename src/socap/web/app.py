@@ -12,13 +12,19 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from socap.auth import service as auth_service
 from socap.runtime import Runtime
 from socap.web.deps import ApiUser, LoginRequired, PageUser, login_url
-from socap.web.security import LoginLimiter, SecurityHeaders
+from socap.web.security import LoginLimiter, SecurityHeaders, security_headers
 from socap.web.templating import templates
 
 STATIC_DIR = Path(__file__).parent / "static"
-SESSION_DAYS = 14
+# plain, with nothing that could fail to render
+SERVER_ERROR_PAGE = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Error · SOCAP</title>'
+                     '<link rel="stylesheet" href="/static/app.css"></head><body><main><section class="card narrow">'
+                     '<h1>Error 500</h1><p>Something went wrong on our side; it has been logged.</p>'
+                     '<p><a href="/">Back to campaigns</a></p></section></main></body></html>')
+SESSION_DAYS = auth_service.SESSION_DAYS  # the cookie lives as long as the server-side session
 
 
 @cache
@@ -40,7 +46,7 @@ def create_app(runtime: Runtime) -> FastAPI:
                               "'Authorization: Bearer <token>' (create one with `socap user token EMAIL`).")
     app.state.runtime = runtime
     app.state.cache = make_cache(settings)
-    app.state.login_limiter = LoginLimiter()
+    app.state.login_limiter = LoginLimiter(now=lambda: runtime.clock.now().timestamp())
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key.get_secret_value(),
                        session_cookie="socap_session", max_age=SESSION_DAYS * 86400, same_site="lax",
                        https_only=settings.secure_cookies)
@@ -58,6 +64,15 @@ def create_app(runtime: Runtime) -> FastAPI:
             return await http_exception_handler(request, exc)
         return templates.TemplateResponse(request, "error.html", {"status": exc.status_code, "detail": exc.detail},
                                           status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _server_error(request: Request, exc: Exception):
+        # Starlette sends this from outside every middleware: the security headers are added here; the cause
+        # goes to the log (uvicorn logs the traceback), never to the client
+        headers = {k.decode(): v.decode() for k, v in security_headers(request.url.path, hsts=settings.secure_cookies)}
+        if request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/openapi.json"):
+            return JSONResponse({"detail": "internal server error"}, status_code=500, headers=headers)
+        return HTMLResponse(SERVER_ERROR_PAGE, status_code=500, headers=headers)
 
     @app.get("/openapi.json", include_in_schema=False)
     def _openapi(user: ApiUser) -> JSONResponse:

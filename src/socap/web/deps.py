@@ -51,14 +51,16 @@ def csrf_token(request: Request) -> str:
 
 
 def _session_principal(request: Request) -> Principal | None:
-    user_id = request.session.get("uid")
-    if not isinstance(user_id, int):
+    """The signed-in user of the session cookie: its random id must name a live ``web_session`` row (the
+    cookie's signature alone proves nothing once SOCAP_SECRET_KEY is known)."""
+    session_id = request.session.get("sid")
+    if not isinstance(session_id, str) or not session_id:
         return None
-    with get_runtime(request).db.session() as session:
-        found = auth_service.load_principal(session, user_id)
-    if found is None or request.session.get("ws") != found.workspace_id:
+    rt = get_runtime(request)
+    with rt.db.session() as session:
+        found = auth_service.session_principal(session, session_id, now=rt.clock.now())
+    if found is None:  # signed out elsewhere, expired, or never issued
         request.session.clear()
-        return None
     return found
 
 

@@ -56,19 +56,24 @@ def login(request: Request, rt: RuntimeDep, email: Annotated[str, Form()] = "",
             status_code=429, headers={"Retry-After": str(wait)})
     with rt.db.write() as session:
         found = auth_service.authenticate(session, email=email, password=password, clock=rt.clock)
+        session_id = auth_service.start_session(session, user_id=found.user_id, clock=rt.clock) if found else None
     if found is None:
         limiter.failed(*keys)
         return templates.TemplateResponse(
             request, "login.html", {"next": _safe_next(next), "email": email,
                                     "error": "Wrong e-mail or password."}, status_code=400)
-    limiter.succeeded(*keys)
-    # a fresh session (new CSRF token) at every sign-in: nothing from before sign-in carries over
+    limiter.succeeded(keys[1])
+    # a fresh session (new id, new CSRF token) at every sign-in: nothing from before sign-in carries over
     request.session.clear()
-    request.session.update({"uid": found.user_id, "ws": found.workspace_id})
+    request.session["sid"] = session_id
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
 @router.post("/logout", include_in_schema=False, dependencies=[Depends(verify_csrf)])
-def logout(request: Request) -> RedirectResponse:
+def logout(request: Request, rt: RuntimeDep) -> RedirectResponse:
+    session_id = request.session.get("sid")
+    if isinstance(session_id, str):
+        with rt.db.write() as session:  # every copy of the cookie is signed out, not just this browser's
+            auth_service.end_session(session, session_id)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
