@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import apprise
 
-from socap.alerts.masking import mask_url
+from socap.alerts.masking import mask_url, redacting
 
 CONSOLE_SCHEME = "console://"
 IDEMPOTENCY_HEADER = "X-Idempotency-Key"
@@ -35,7 +35,9 @@ def validate_url(url: str) -> str | None:
         return None
     if "://" not in url:
         return f"{mask_url(url)!r} is not a notification URL (e.g. json://host/path, mailto://…, slack://…)"
-    if apprise.Apprise().add(url) is False:
+    with redacting(url):
+        understood = apprise.Apprise().add(url)
+    if understood is False:
         return f"Apprise does not understand {mask_url(url)}"
     return None
 
@@ -52,10 +54,11 @@ def send(url: str, *, title: str, body: str, idempotency_key: str) -> None:
         _console_printer(f"ALERT {body}")
         return
     notifier = apprise.Apprise()
-    if notifier.add(_with_header(url, idempotency_key)) is False:
-        raise DeliveryError(f"Apprise does not understand {mask_url(url)}")
-    with apprise.LogCapture(level=logging.WARNING) as captured:
-        ok = notifier.notify(title=title, body=body)
+    with redacting(url):  # Apprise logs the URL when it loads it and when it calls it
+        if notifier.add(_with_header(url, idempotency_key)) is False:
+            raise DeliveryError(f"Apprise does not understand {mask_url(url)}")
+        with apprise.LogCapture(level=logging.WARNING) as captured:
+            ok = notifier.notify(title=title, body=body)
     if not ok:
         detail = " ".join(line.strip() for line in captured.getvalue().splitlines() if line.strip())[-500:]
         # Apprise logs may quote the URL: keep its secrets out of our error

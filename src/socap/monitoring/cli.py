@@ -14,6 +14,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from socap.alerts.channels import set_console_printer
+from socap.alerts.masking import mask_dsn
 from socap.clock import format_instant
 from socap.console import EXIT_INVALID, fail, out, print_json, runtime, set_runtime
 from socap.monitoring import jobs, service
@@ -69,7 +70,8 @@ def run(
             dashboard = stack.enter_context(SimulatorServer(create_web_app(rt), rt.settings.web_host,
                                                             rt.settings.web_port, health_path="/healthz"))
             out.print(f"dashboard: {dashboard.url}/")
-        out.print(f"SOCAP running: {engine.workers} worker thread(s), queue {rt.settings.queue_url}. Ctrl-C stops.")
+        out.print(f"SOCAP running: {engine.workers} worker thread(s), queue {mask_dsn(rt.settings.queue_url)}. "
+                  "Ctrl-C stops.")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
