@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ARRAY, DateTime, MetaData, TypeDecorator, create_engine, event
+from sqlalchemy import ARRAY, DateTime, MetaData, TypeDecorator, create_engine, event, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -140,11 +140,15 @@ def upsert(
     rows: Iterable[dict[str, Any]],
     *,
     index_elements: Sequence[str],
-    update_columns: Sequence[str] | None = None,
+    update_columns: Sequence[str | tuple[str, str]] | None = None,
     returning: Sequence[Any] | None = None,
     batch_size: int = 500,
 ) -> list[Any]:
     """INSERT … ON CONFLICT: DO UPDATE the given columns, or DO NOTHING when ``update_columns`` is empty.
+
+    A column name takes the new row's value (``col = excluded.col``); a ``(column, SQL expression)`` pair
+    takes the expression, written in SQL both dialects read, e.g. ``("n", "post_tally.n + excluded.n")``
+    (a constant of the caller's code: never built from input).
 
     Rows are deduplicated on ``index_elements`` first (the last row per key wins). All rows must carry the
     same keys; columns left out get their Python-side default, as with SQLAlchemy's insert. With
@@ -208,8 +212,9 @@ class _UpsertPlan:
         self.processors = [(i, p) for i, p in enumerate(processors) if p is not None]
         target = ", ".join(quote(table.c[k].name) for k in index_elements)
         if update_columns:
-            action = "DO UPDATE SET " + ", ".join(f"{quote(table.c[k].name)} = excluded.{quote(table.c[k].name)}"
-                                                   for k in update_columns)
+            action = "DO UPDATE SET " + ", ".join(
+                f"{quote(table.c[k[0]].name)} = {k[1]}" if isinstance(k, tuple)
+                else f"{quote(table.c[k].name)} = excluded.{quote(table.c[k].name)}" for k in update_columns)
         else:
             action = "DO NOTHING"
         tail = f" ON CONFLICT ({target}) {action}"
@@ -325,7 +330,7 @@ def _upsert_via_sqlalchemy(connection, model, unique_rows, *, index_elements, up
     stmt = insert(table)
     if update_columns:
         stmt = stmt.on_conflict_do_update(index_elements=list(index_elements),
-                                          set_={col: stmt.excluded[col] for col in update_columns})
+                                          set_=dict(_assignment(stmt, col) for col in update_columns))
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(index_elements))
     if returning is not None:
@@ -336,6 +341,12 @@ def _upsert_via_sqlalchemy(connection, model, unique_rows, *, index_elements, up
         if returning is not None:
             results.extend(result.all())
     return results
+
+
+def _assignment(stmt, column: str | tuple[str, str]) -> tuple[str, Any]:
+    if isinstance(column, tuple):
+        return column[0], literal_column(column[1])
+    return column, stmt.excluded[column]
 
 
 class UTCDateTime(TypeDecorator):

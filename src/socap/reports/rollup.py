@@ -12,51 +12,40 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import case, delete, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from socap.campaigns.models import CampaignTweet
+from socap.db import upsert
 from socap.monitoring.models import Engagement
 from socap.reports.models import CampaignAccount, PostTally, RunTally
 
 FIRST_COLUMN = {"main": "first_main", "influencer": "first_influencer", "investor": "first_investor"}
 
 
-def _insert(session: Session, model):
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(model)
-    if dialect == "sqlite":
-        return sqlite.insert(model)
-    raise NotImplementedError(f"roll-ups need PostgreSQL or SQLite, not {dialect}")
+# the stored count plus the new rows'; per category, the earliest run (runs only grow, so usually the stored one)
+_ADD = "{table}.n + excluded.n"
+_EARLIEST = ("CASE WHEN campaign_account.{c} IS NULL OR excluded.{c} < campaign_account.{c} THEN excluded.{c}"
+             " ELSE campaign_account.{c} END")
 
 
 def record(session: Session, *, campaign_id: int, campaign_tweet_id: int, category: str, action: str,
            run_id: int | None, account_ids: Sequence[int]) -> None:
     """Count newly inserted engagements of one post and action, found by one run, by these accounts (one
     id per engagement: an account that replied twice is listed twice)."""
-    n = len(account_ids)
-    accounts = sorted(set(account_ids))  # one lock order for every writer
-    if not accounts:
+    if not account_ids:
         return
-    run = run_id or 0
-    tally = _insert(session, PostTally).values(campaign_tweet_id=campaign_tweet_id, action=action,
-                                               campaign_id=campaign_id, n=n)
-    session.execute(tally.on_conflict_do_update(index_elements=["campaign_tweet_id", "action"],
-                                                set_={"n": PostTally.n + tally.excluded.n}))
-    per_run = _insert(session, RunTally).values(campaign_tweet_id=campaign_tweet_id, action=action, run_id=run,
-                                                campaign_id=campaign_id, n=n)
-    session.execute(per_run.on_conflict_do_update(index_elements=["campaign_tweet_id", "action", "run_id"],
-                                                  set_={"n": RunTally.n + per_run.excluded.n}))
+    run, n = run_id or 0, len(account_ids)
+    upsert(session, PostTally, [{"campaign_tweet_id": campaign_tweet_id, "action": action,
+                                 "campaign_id": campaign_id, "n": n}],
+           index_elements=["campaign_tweet_id", "action"], update_columns=[("n", _ADD.format(table="post_tally"))])
+    upsert(session, RunTally, [{"campaign_tweet_id": campaign_tweet_id, "action": action, "run_id": run,
+                                "campaign_id": campaign_id, "n": n}],
+           index_elements=["campaign_tweet_id", "action", "run_id"],
+           update_columns=[("n", _ADD.format(table="run_tally"))])
     column = FIRST_COLUMN[category]
-    stored = getattr(CampaignAccount, column)
-    upsert = _insert(session, CampaignAccount).values(
-        [{"campaign_id": campaign_id, "account_id": a, column: run} for a in accounts])
-    new = getattr(upsert.excluded, column)
-    # the earliest run per category; runs only grow, so a later ingest keeps the stored value
-    session.execute(upsert.on_conflict_do_update(
-        index_elements=["campaign_id", "account_id"],
-        set_={column: case((stored.is_(None), new), (new < stored, new), else_=stored)}))
+    upsert(session, CampaignAccount,
+           [{"campaign_id": campaign_id, "account_id": a, column: run} for a in sorted(set(account_ids))],
+           index_elements=["campaign_id", "account_id"], update_columns=[(column, _EARLIEST.format(c=column))])
 
 
 def rebuild(session: Session, *, campaign_id: int) -> None:
