@@ -141,6 +141,7 @@ def run_demo(*, scenario: str = "1", port: int = 0, speed: float = DEFAULT_SPEED
         runtime = Runtime(settings, clock=clock, auto_migrate=False)
         _import_seeds(runtime, loaded)
         dashboard = _start_dashboard(runtime, web_port)
+        runtime.settings.public_url = dashboard.url  # links in alerts and the summary name the port really used
         out.print(f"[bold]Dashboard: {dashboard.url}/[/]  sign in as [bold]{DEMO_EMAIL}[/] / "
                   f"[bold]{DEMO_PASSWORD}[/]")
         campaign_id = _create_campaign(runtime, loaded, world)

@@ -10,7 +10,11 @@ def test_demo_creates_the_scenario1_campaign_through_the_simulator(tmp_path):
                           cwd=tmp_path, timeout=240, env={"PATH": "/usr/bin:/bin", "COLUMNS": "200"})
     assert proc.returncode == 0, proc.stderr
     assert "12 poll jobs" in proc.stdout
-    assert re.search(r"Dashboard: http://127\.0\.0\.1:\d+/ +sign in as demo@socap\.local / socap-demo", proc.stdout)
+    dashboard = re.search(r"Dashboard: (http://127\.0\.0\.1:\d+)/ +sign in as demo@socap\.local / socap-demo",
+                          proc.stdout)
+    assert dashboard
+    # the completion alert links to the report on the dashboard really serving (the port was chosen free)
+    assert f"Report: {dashboard.group(1)}/campaigns/1/report" in proc.stdout
     assert "Product Launch Q1 2025" in proc.stdout
     # every run is printed (when the first one starts depends on how busy the machine is: at 8000x a real
     # second is two virtual hours, so only its existence is checked), and the end equals the scenario's truth
