@@ -29,13 +29,13 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from pgdb import fresh_postgres, pg_parts  # noqa: E402
+from pgdb import fresh_postgres, others, pg_parts  # noqa: E402
 
 from socap import migrations  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/socap_bench_dashboard"
-# besides pgdb.ALWAYS_PROTECTED: the tests' and the other benchmarks' databases
-PROTECTED_DATABASES = {"test_reports", "socap_bench"}
+# besides pgdb.ALWAYS_PROTECTED and names outside pgdb.PREFIX: the tests' and the other benchmarks' databases
+PROTECTED_DATABASES = {"test_reports"} | others("dashboard")
 START = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)   # the campaign's start
 POLLS = 96                                         # 48 h of 30-minute polls; "now" is the 97th poll time
 NOW = START + timedelta(minutes=30 * POLLS)

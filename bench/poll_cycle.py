@@ -29,7 +29,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
-from pgdb import fresh_postgres, pg_parts
+from cost import minimum_billable
+from pgdb import fresh_postgres, others, pg_parts
 from psycopg.types.json import Json
 from sqlalchemy import JSON, func, select
 
@@ -62,8 +63,8 @@ PAGE = 100                          # max_results of every list / search call, i
 CAMPAIGN_DAYS = 3                   # longer than any measured window: no final run inside the window
 BACKFILL_SLACK = timedelta(hours=5)  # engagement script length = slack + window (+1 h)
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/socap_bench"
-# besides pgdb.ALWAYS_PROTECTED: the tests' and the other benchmarks' databases
-PROTECTED_DATABASES = {"socap_bench_dashboard"}
+# besides pgdb.ALWAYS_PROTECTED and names outside pgdb.PREFIX: the other benchmarks' databases
+PROTECTED_DATABASES = others("poll_cycle")
 
 
 def progress(message: str) -> None:
@@ -191,6 +192,7 @@ class Meter:
         self.cycles: list[Cycle] = []
         self.window_start: datetime | None = None
         self.billed_at_window_start: Counter | None = None
+        self.billed_keys_at_window_start: set | None = None  # (utc day, kind, id) already billed: see cost.py
         self.window_wall_start: float | None = None
 
     def calls_now(self) -> Counter:
@@ -219,6 +221,8 @@ class Meter:
         if (kind == "metrics" and self.window_start is not None and now >= self.window_start
                 and self.billed_at_window_start is None):
             self.billed_at_window_start = self.billed_now()
+            with self.sim.lock:
+                self.billed_keys_at_window_start = set(self.sim.usage._billed)  # the ledger has no public view
             self.window_wall_start = time.perf_counter()
 
     def record(self, kind: str, phase: str, tweet_rows: tuple[int, ...], calls: Counter, billed: Counter,
@@ -256,8 +260,10 @@ class MeteredQueue:
         return True
 
 
-def create_campaign(rt: Runtime, world: World) -> int:
-    spec = campaign_spec(world)
+def create_campaign(rt: Runtime, world: World, spec: dict | None = None) -> int:
+    """Create the world's campaign (or the one ``spec`` describes, shaped like ``campaign_spec``) through the
+    service, resolving its posts on the simulator."""
+    spec = spec or campaign_spec(world)
     data = CampaignInput(name=spec["name"], main=spec["main"], influencer=spec["influencer"],
                          investor=spec["investor"], days=spec["days"], threshold=spec["threshold"],
                          spacing_minutes=spec["spacing_minutes"], starts_at=world.start)
@@ -501,6 +507,23 @@ def run_regime(regime: Regime, *, n_posts: int, window: timedelta, workdir: Path
             "posts": posts, "users": users,
             "cost_usd": round(posts * POST_PRICE_USD + users * USER_PRICE_USD, 4),
             "source": "simulator /_sim/usage billing ledger (each post/user once per UTC day), diffed over the window",
+        }
+        minimum = minimum_billable(world, post_ids=world.campaign_post_ids,
+                                   cycles=[c.at for c in meter.cycles if window_start <= c.at < window_end],
+                                   since=prev_at, billed_before=meter.billed_keys_at_window_start or set())
+        billed_cost = result["billable_in_window"]["cost_usd"]
+        cost_ratio = billed_cost / minimum["cost_usd"] if minimum["cost_usd"] else None
+        per_day = timedelta(days=1) / window
+        result["cost_vs_minimum_billable"] = {
+            "billed": {k: result["billable_in_window"][k] for k in ("posts", "users", "cost_usd")},
+            "minimum": minimum,
+            "ratio": {"value": round(cost_ratio, 4) if cost_ratio is not None else None, "goal": "<= 1.2",
+                      "met": cost_ratio is not None and cost_ratio <= 1.2},
+            "cost_usd_per_campaign_day": round(billed_cost * per_day, 3),
+            "minimum_cost_usd_per_campaign_day": round(minimum["cost_usd"] * per_day, 3),
+            "note": "billed: the simulator's ledger over the window; minimum: bench/cost.py (campaign posts once "
+                    "per UTC day polled, every new listable engagement post and its author by the next cycle, "
+                    "less what was already billed that day). Per campaign-day: scaled by 24 h / window",
         }
         result["engine_recorded_in_window"] = {
             "calls": sum(r.calls for r in runs),
