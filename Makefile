@@ -7,7 +7,7 @@ SCENARIO ?= 1
 SPEED ?= 864
 PYTEST_ARGS ?=
 
-.PHONY: venv test test-pg demo lint clean
+.PHONY: venv test test-pg demo lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ test-pg: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/socap demo --scenario $(SCENARIO) --speed $(SPEED) --keep-serving
+
+# Every benchmark, one JSON table on stdout (bench/README.md): ~30 min; QUICK=1 smaller sizes, a few minutes.
+# PostgreSQL at 127.0.0.1:5432 (SOCAP_BENCH_PG_SERVER), databases socap_bench_runner_* only.
+# stdout carries only the JSON: the venv's bootstrap (if any) reports on stderr.
+bench:
+	@$(MAKE) --no-print-directory -s venv >&2
+	@$(BIN)/python bench/run_all.py $(if $(QUICK),--quick)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
