@@ -21,7 +21,7 @@ DEFAULT_WORKSPACE = "default"
 MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "socap_"
 SESSION_DAYS = 14
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
+EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+$")  # (PostgreSQL cannot even compare NUL)
 
 _hasher = PasswordHasher()
 # verifying against this keeps an unknown e-mail as slow as a wrong password (no user enumeration by timing)

@@ -7,6 +7,7 @@ anywhere writes nothing.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
@@ -84,6 +85,9 @@ def _check_name(name: str, errors: dict[str, list[str]]) -> None:
         errors.setdefault("name", []).append("a campaign needs a name")
     elif len(name) > 200:
         errors.setdefault("name", []).append("names are at most 200 characters")
+    elif any(unicodedata.category(ch) == "Cc" for ch in name.strip()):
+        # (PostgreSQL cannot store NUL at all; tabs, newlines and the like have no place in a one-line name)
+        errors.setdefault("name", []).append("names cannot contain control characters (NUL, tab, newline, …)")
 
 
 def _check_threshold(threshold: int, errors: dict[str, list[str]]) -> None:
