@@ -220,7 +220,12 @@ def _finish_pass(session: Session, job: PollJob, *, backfill: bool, seen_max: in
                 poll_interval=_interval(campaign), reconcile_interval=work.reconcile_interval)
     if observed is not None:
         job.last_count = observed
-    jobs.succeed(job, now=now, next_run_at=None)
+    # a metrics poll that committed while this pass ran may have seen the counter grow past what the pass
+    # started from, and made the job due: finishing must not undo that (what it saw would wait for the next
+    # metrics poll — for ever, after the campaign's final one)
+    grew_meanwhile = job.observed_count is not None and job.last_count is not None \
+        and job.observed_count > job.last_count
+    jobs.succeed(job, now=now, next_run_at=now if grew_meanwhile else None)
 
 
 # ---------------------------------------------------------------- replies (recent search)
