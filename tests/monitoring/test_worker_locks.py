@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from socap.monitoring import jobs
-from socap.monitoring.models import PollJob
+from socap.monitoring.models import PollJob, Run
 from socap.simulator import load_scenario
 from socap.x.budget import RateBudgetStore
 from socap.x.models import RateBudget
@@ -33,6 +33,15 @@ def _in_thread(fn):
     return thread, outcome
 
 
+def _scenario1_on_postgresql(start_simulator, make_runtime):
+    """(runtime, campaign id) of scenario 1's campaign; skips on SQLite, which serialises write transactions
+    (BEGIN IMMEDIATE)."""
+    rt = make_runtime(start_simulator("1"))
+    if rt.db.dialect != "postgresql":
+        pytest.skip("SQLite serialises write transactions (BEGIN IMMEDIATE)")
+    return rt, create_campaign(rt, load_scenario("1"))
+
+
 def test_two_workers_reserving_an_endpoints_first_call_at_once(database, clock):
     store = RateBudgetStore(database, clock, {"GET /2/example": 10})
     with database.write() as session:
@@ -49,11 +58,7 @@ def test_worker_transactions_of_one_campaign_take_its_row_first(start_simulator,
     """Each worker write transaction starts with extend_lease and bumps the campaign's data version later;
     two of them holding jobs, accounts or the run and then both wanting the campaign row deadlocked
     (PostgreSQL aborted one: its page was lost until the next cycle). Now the second waits at the start."""
-    server = start_simulator("1")
-    rt = make_runtime(server)
-    if rt.db.dialect != "postgresql":
-        pytest.skip("SQLite serialises write transactions (BEGIN IMMEDIATE)")
-    campaign_id = create_campaign(rt, load_scenario("1"))
+    rt, campaign_id = _scenario1_on_postgresql(start_simulator, make_runtime)
     with rt.db.write() as session:
         ids = list(session.scalars(select(PollJob.id).where(PollJob.campaign_id == campaign_id)
                                    .order_by(PollJob.id)))[:2]
@@ -73,3 +78,35 @@ def test_worker_transactions_of_one_campaign_take_its_row_first(start_simulator,
     thread.join(10)
     assert "error" not in outcome, outcome.get("error")
     assert outcome["done"] >= released
+
+
+def test_a_tick_starting_a_run_while_a_worker_writes_the_campaign_does_not_deadlock(start_simulator, make_runtime):
+    """Found by tests/distributed (two `socap scheduler` and three `socap worker` processes): a tick holds the
+    jobs it claimed and then inserts the cycle's run, whose foreign key takes a KEY SHARE lock on the campaign
+    row; a worker holding that row (extend_lease) then updated one of those jobs (count gating makes a post's
+    list jobs due). Each waited for the other until PostgreSQL aborted one. The worker's lock on the campaign
+    is FOR NO KEY UPDATE now: it still queues the campaign's workers, but no longer blocks foreign keys."""
+    rt, campaign_id = _scenario1_on_postgresql(start_simulator, make_runtime)
+    with rt.db.write() as session:
+        metrics, retweets = (session.scalar(select(PollJob.id).where(PollJob.campaign_id == campaign_id,
+                                                                     PollJob.kind == kind).limit(1))
+                             for kind in ("metrics", "retweets"))
+        session.execute(update(PollJob).where(PollJob.id == metrics).values(lease_owner="w"))
+    now = rt.clock.now()
+    with rt.db.write() as worker:
+        jobs.extend_lease(worker, [metrics], owner="w", until=now)
+
+        def tick():
+            with rt.db.write() as session:
+                session.execute(select(PollJob.id).where(PollJob.id == retweets).with_for_update())  # claimed
+                session.add(Run(campaign_id=campaign_id, kind="cycle", started_at=now))
+                session.flush()
+
+        thread, outcome = _in_thread(tick)
+        time.sleep(0.5)
+        # the worker's count gating makes the post's retweets job due: it waits for the tick to commit
+        worker.execute(update(PollJob).where(PollJob.id == retweets).values(next_run_at=now))
+    thread.join(10)
+    assert "error" not in outcome, outcome.get("error")
+    with rt.db.session() as session:
+        assert session.scalar(select(Run.id).where(Run.campaign_id == campaign_id)) is not None

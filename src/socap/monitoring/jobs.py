@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from socap.campaigns.models import Campaign, CampaignTweet
+from socap.db import upsert
 from socap.monitoring.models import AppState, PollJob
 from socap.x import AuthError, CreditsDepleted, NotFound, RateLimited, UsageCapExceeded, XAPIError
 
@@ -32,10 +33,14 @@ def extend_lease(session: Session, job_ids: Sequence[int], *, owner: str, until:
     """Every worker write transaction starts here. On PostgreSQL it first locks the jobs' campaign rows (in
     id order): each such transaction bumps its campaign's data version later on, after locking jobs,
     accounts, engagements and its run, so without this two workers of one campaign each hold what the other
-    needs next and deadlock. With it they all take the campaign first and queue there."""
+    needs next and deadlock. With it they all take the campaign first and queue there. FOR NO KEY UPDATE (the
+    lock the data-version bump takes anyway), not FOR UPDATE: a tick that claimed jobs and then inserts the
+    cycle's run needs a KEY SHARE lock on the campaign for the foreign key, and must not wait for a worker
+    that waits for one of those jobs."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(Campaign.id).where(Campaign.id.in_(
-            select(PollJob.campaign_id).where(PollJob.id.in_(job_ids)))).order_by(Campaign.id).with_for_update())
+            select(PollJob.campaign_id).where(PollJob.id.in_(job_ids)))).order_by(Campaign.id)
+            .with_for_update(key_share=True))
     result = session.execute(update(PollJob).where(PollJob.id.in_(job_ids), PollJob.lease_owner == owner)
                              .values(lease_expires_at=until))
     if result.rowcount != len(set(job_ids)):
@@ -76,15 +81,16 @@ def next_cycle(job: PollJob, *, now: datetime, interval: timedelta, origin: date
 
 
 def set_polling_pause(session: Session, *, reason: str, now: datetime, retry_at: datetime) -> None:
-    state = session.get(AppState, POLLING_PAUSE_KEY)
+    # workers refused at the same moment all get here: the first pause ever inserts the row, the others must
+    # not fail on it (their transaction records the job's failure), so insert-if-absent, then update it locked
+    upsert(session, AppState, [{"key": POLLING_PAUSE_KEY, "value": {}, "updated_at": now}], index_elements=["key"],
+           update_columns=[])
+    state = session.get(AppState, POLLING_PAUSE_KEY, with_for_update=True, populate_existing=True)
     value = {"reason": reason, "since": now.isoformat(), "retry_at": retry_at.isoformat()}
-    if state is None:
-        session.add(AppState(key=POLLING_PAUSE_KEY, value=value, updated_at=now))
-    else:
-        if state.value:
-            value["since"] = state.value.get("since", value["since"])
-        state.value = value
-        state.updated_at = now
+    if state.value:
+        value["since"] = state.value.get("since", value["since"])
+    state.value = value
+    state.updated_at = now
 
 
 def polling_pause(session: Session) -> dict | None:
