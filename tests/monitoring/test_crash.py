@@ -34,10 +34,12 @@ def _popular(b: ScenarioBuilder) -> None:
 POPULAR = Scenario.from_function("t_crash_popular", _popular)
 
 
-def _worker(env: dict) -> subprocess.Popen:
+def _worker(env: dict, log: Path) -> subprocess.Popen:
     exe = Path(sys.executable).with_name("socap")
-    return subprocess.Popen([str(exe), "worker", "--threads", "1"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    # the log goes to a file: a pipe nobody reads fills up (64 KB of INFO lines) and blocks the worker
+    with log.open("a") as stderr:
+        return subprocess.Popen([str(exe), "worker", "--threads", "1"], env=env, stdout=subprocess.DEVNULL,
+                                stderr=stderr)
 
 
 def _job(rt, kind: str) -> PollJob:
@@ -59,7 +61,7 @@ def test_sigkill_mid_backfill_then_restart_ends_equal_to_truth(start_simulator, 
 
     report = run_tick(rt, queue)
     assert {m.kind for m in report.messages} == {"metrics", "retweets", "replies", "quotes"}
-    first = _worker(env)
+    first = _worker(env, tmp_path / "worker.log")
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -79,7 +81,7 @@ def test_sigkill_mid_backfill_then_restart_ends_equal_to_truth(start_simulator, 
     partial = len([e for e in stored_engagements(rt, campaign_id) if e[1] == "retweet"])
     assert 0 < partial < RETWEETS
 
-    second = _worker(env)
+    second = _worker(env, tmp_path / "worker.log")
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
