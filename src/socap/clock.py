@@ -10,11 +10,15 @@ Spec strings understood by :func:`parse_clock`:
 - ``virtual:2025-01-06T09:00:00Z``                     virtual origin, speed 1, real origin = now
 - ``virtual:2025-01-06T09:00:00Z*60``                  speed 60 (one real second = one virtual minute)
 - ``virtual:2025-01-06T09:00:00Z*60@1764330000.5``     with an explicit real origin (Unix seconds)
+- ``shared:/path/clock.json``                          a SharedClock: a virtual clock whose speed one process
+                                                       changes while the others run (a test pacing them)
 - ``manual:2025-01-06T09:00:00Z``                      a ManualClock for tests (advances only when told)
 """
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -98,6 +102,83 @@ class VirtualClock:
         return f"VirtualClock({self.spec()!r})"
 
 
+class SharedClock(VirtualClock):
+    """A virtual clock whose gear one process changes while other processes read it.
+
+    Its state — virtual origin, real origin, speed, as for a VirtualClock — is a small JSON file; every reader
+    re-reads it when the file changes (a writer replaces it atomically), so separate processes agree on "now"
+    as with a VirtualClock, and a driver (the distributed test) can slow everything down while work catches
+    up and speed it up again. A new gear starts from the instant it is set: time never goes back.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        # no VirtualClock.__init__: its origin and speed are properties over the file's state
+        self.path = os.fspath(path)
+        self._stamp: tuple[int, int] | None = None
+        self._state: tuple[datetime, float, float] = self._read()
+
+    @classmethod
+    def create(cls, path: str | os.PathLike, virtual_origin: datetime, *, speed: float = 1.0) -> SharedClock:
+        cls._write(os.fspath(path), ensure_utc(virtual_origin), time.time(), speed)
+        return cls(path)
+
+    @staticmethod
+    def _write(path: str, virtual_origin: datetime, real_origin: float, speed: float) -> None:
+        if speed <= 0:
+            raise ValueError(f"clock speed must be positive, got {speed}")
+        body = {"virtual_origin": format_instant(virtual_origin), "real_origin": real_origin, "speed": speed}
+        partial = f"{path}.{os.getpid()}.tmp"
+        with open(partial, "w") as out:
+            json.dump(body, out)
+        os.replace(partial, path)  # readers see the old state or the new one, never half of it
+
+    def _read(self) -> tuple[datetime, float, float]:
+        try:
+            with open(self.path) as source:
+                body = json.load(source)
+            return parse_instant(body["virtual_origin"]), float(body["real_origin"]), float(body["speed"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"shared clock file {self.path!r} is missing or unreadable: {exc}") from exc
+
+    def _current(self) -> tuple[datetime, float, float]:
+        try:
+            info = os.stat(self.path)
+            stamp = (info.st_ino, info.st_mtime_ns)
+            if stamp != self._stamp:
+                self._state, self._stamp = self._read(), stamp
+        except (OSError, ValueError):
+            pass  # a reader keeps the last state it saw
+        return self._state
+
+    virtual_origin = property(lambda self: self._current()[0])
+    real_origin = property(lambda self: self._current()[1])
+    speed = property(lambda self: self._current()[2])
+
+    def now(self) -> datetime:
+        origin, real_origin, speed = self._current()
+        return origin + timedelta(seconds=(time.time() - real_origin) * speed)
+
+    def set_speed(self, speed: float, *, at: datetime | None = None) -> datetime:
+        """From ``at`` (default: now; never earlier than now) the clock runs ``speed`` times real time."""
+        now = self.now()
+        start = now if at is None else ensure_utc(at)
+        if start < now:
+            raise ValueError("a clock never goes backwards")
+        self._write(self.path, start, time.time(), speed)
+        return start
+
+    def sleep(self, seconds: float) -> None:
+        target = self.now() + timedelta(seconds=seconds)
+        while (left := (target - self.now()).total_seconds()) > 0:
+            time.sleep(min(0.1, left / self.speed))  # a new gear applies within a tenth of a second
+
+    def spec(self) -> str:
+        return f"shared:{self.path}"
+
+    def __repr__(self) -> str:
+        return f"SharedClock({self.path!r})"
+
+
 class ManualClock:
     """A clock that moves only when told: deterministic tests share one between SOCAP and the simulator.
 
@@ -147,11 +228,13 @@ def parse_clock(spec: str | None) -> Clock:
     text = spec.strip()
     kind, sep, rest = text.partition(":")
     if not sep:
-        raise ValueError(f"unknown clock spec {spec!r}: expected 'system', 'virtual:ISO[*SPEED][@REAL]' "
-                         "or 'manual:ISO'")
+        raise ValueError(f"unknown clock spec {spec!r}: expected 'system', 'virtual:ISO[*SPEED][@REAL]', "
+                         "'shared:PATH' or 'manual:ISO'")
     try:
         if kind == "manual":
             return ManualClock(parse_instant(rest))
+        if kind == "shared":
+            return SharedClock(rest)
         if kind == "virtual":
             real_origin: float | None = None
             speed = 1.0
@@ -164,4 +247,4 @@ def parse_clock(spec: str | None) -> Clock:
             return VirtualClock(parse_instant(rest), speed=speed, real_origin=real_origin)
     except ValueError as exc:
         raise ValueError(f"bad clock spec {spec!r}: {exc}") from exc
-    raise ValueError(f"unknown clock kind {kind!r} in {spec!r}: expected 'system', 'virtual' or 'manual'")
+    raise ValueError(f"unknown clock kind {kind!r} in {spec!r}: expected 'system', 'virtual', 'shared' or 'manual'")

@@ -55,3 +55,21 @@ def test_bad_clock_specs_name_the_input(spec):
     with pytest.raises(ValueError) as info:
         parse_clock(spec)
     assert spec.split(":")[0] in str(info.value)
+
+
+def test_a_shared_clock_changes_gear_for_every_process_reading_its_file(tmp_path):
+    from socap.clock import SharedClock
+
+    driver = SharedClock.create(tmp_path / "clock.json", ORIGIN, speed=1000)
+    reader = parse_clock(driver.spec())  # another process: only the spec string travels
+    assert isinstance(reader, SharedClock) and reader.speed == 1000
+    assert abs((reader.now() - driver.now()).total_seconds()) < 1000 * 0.5
+    geared = driver.set_speed(1)  # slow down from this instant on: time goes on from there, never back
+    assert reader.speed == 1 and reader.now() >= geared
+    assert (reader.now() - geared).total_seconds() < 1.0
+    later = driver.set_speed(60, at=geared + timedelta(hours=1))  # a jump forward is allowed
+    assert reader.now() >= later and reader.speed == 60
+    with pytest.raises(ValueError, match="backwards"):
+        driver.set_speed(60, at=ORIGIN)
+    with pytest.raises(ValueError, match="missing or unreadable"):
+        parse_clock(f"shared:{tmp_path / 'absent.json'}")
