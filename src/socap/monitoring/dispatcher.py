@@ -57,6 +57,23 @@ def _for_update(session: Session, query):
     return query.with_for_update(skip_locked=True) if session.get_bind().dialect.name == "postgresql" else query
 
 
+# Completion waits for the final run's work: healthy jobs (due or running, neither blocked nor failing: a large
+# campaign's last passes can need several rate-limit windows, and busy workers are no reason to drop them) up
+# to FINAL_MAX_WAIT; blocked or failing ones up to FINAL_GRACE.
+FINAL_MAX_WAIT = timedelta(hours=24)
+
+
+def _final_run_waits(session: Session, campaign_id: int, *, now: datetime, waited: timedelta) -> bool:
+    if waited >= FINAL_MAX_WAIT:
+        return False
+    due = and_(PollJob.next_run_at.is_not(None), PollJob.consecutive_failures == 0,
+               or_(PollJob.blocked_until.is_(None), PollJob.blocked_until <= now))
+    running = and_(PollJob.lease_owner.is_not(None), PollJob.lease_expires_at > now)
+    healthy = session.scalar(select(PollJob.id).where(PollJob.campaign_id == campaign_id, PollJob.enabled.is_(True),
+                                                      or_(due, running)).limit(1))
+    return healthy is not None or waited < FINAL_GRACE
+
+
 def _lifecycle(session: Session, now: datetime, report: TickReport) -> None:
     for campaign in session.scalars(_for_update(session, select(Campaign).where(
             Campaign.status == "scheduled", Campaign.starts_at <= now))):
@@ -78,7 +95,7 @@ def _lifecycle(session: Session, now: datetime, report: TickReport) -> None:
             PollJob.campaign_id == campaign.id, PollJob.enabled.is_(True),
             or_(PollJob.next_run_at.is_not(None),
                 and_(PollJob.lease_owner.is_not(None), PollJob.lease_expires_at > now))).limit(1))
-        if pending is not None and now < final.started_at + FINAL_GRACE:
+        if pending is not None and _final_run_waits(session, campaign.id, now=now, waited=now - final.started_at):
             continue
         if pending is not None:
             note = "completed with jobs still blocked or failing after the final-run grace period"
