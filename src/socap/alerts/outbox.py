@@ -2,7 +2,7 @@
 with a lease, sends them outside any transaction, then marks them sent. A failure is retried with
 backoff and stays visible with its last error. A crash between sending and marking costs at most one
 duplicate, carrying the same idempotency key; nothing is lost (the lease expires, the delivery is
-claimed again)."""
+claimed again). On PostgreSQL the outbox's write transactions run one at a time (see ``_one_at_a_time``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from socap.alerts import channels
@@ -27,6 +27,16 @@ log = logging.getLogger("socap.alerts")
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 TITLE = "SOCAP alert"
+OUTBOX_LOCK = 0x50CA9A1E  # the advisory lock the outbox's write transactions share on PostgreSQL
+
+
+def _one_at_a_time(session: Session) -> None:
+    """Slotting locks alerts, then their deliveries; marking a delivery sent locks it, then its alert; so two
+    outboxes (two `socap scheduler` processes) could deadlock, and a marking that loses sends its message
+    again once the lease expires. On PostgreSQL each such transaction first takes one transaction-scoped
+    advisory lock (they are short: sends happen outside them); SQLite's write transactions are serial anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OUTBOX_LOCK})
 
 
 def backoff(attempts: int) -> timedelta:
@@ -43,7 +53,7 @@ class Claimed:
     campaign: str
 
 
-def _claim(session: Session, now: datetime, owner: str, limit: int) -> list[Claimed]:
+def _claim(session: Session, now: datetime, owner: str, limit: int, lease: timedelta) -> list[Claimed]:
     query = (select(AlertDelivery, Alert.message, Campaign.name)
              .join(Alert, Alert.id == AlertDelivery.alert_id).join(Campaign, Campaign.id == Alert.campaign_id)
              .where(AlertDelivery.status == "queued", AlertDelivery.next_attempt_at <= now,
@@ -55,7 +65,7 @@ def _claim(session: Session, now: datetime, owner: str, limit: int) -> list[Clai
     claimed = []
     for delivery, message, campaign in session.execute(query):
         delivery.lease_owner = owner
-        delivery.lease_expires_at = now + LEASE
+        delivery.lease_expires_at = now + lease
         claimed.append(Claimed(delivery.id, delivery.alert_id, delivery.channel, delivery.idempotency_key, message,
                                campaign))
     return claimed
@@ -72,13 +82,18 @@ def _settle_alert(session: Session, alert_id: int, now: datetime) -> None:
     alert.sent_at = now
 
 
-def deliver_due(db: Database, clock: Clock, *, send: Callable[..., None] = channels.send, limit: int = 200) -> int:
-    """One outbox tick: slot settled runs' alerts, then send what is due. Returns deliveries sent."""
+def deliver_due(db: Database, clock: Clock, *, send: Callable[..., None] = channels.send, limit: int = 200,
+                lease: timedelta = LEASE) -> int:
+    """One outbox tick: slot settled runs' alerts, then send what is due. Returns deliveries sent.
+
+    ``lease`` must outlast the tick's sends on ``clock``: another outbox may claim a delivery once it expires
+    (on a fast virtual clock, pass a lease scaled like the job lease)."""
     owner = f"outbox-{uuid.uuid4().hex[:12]}"
-    now = clock.now()
     with db.write() as session:
+        _one_at_a_time(session)
+        now = clock.now()  # read once the lock is ours: another outbox may have sent what was due meanwhile
         slot_pending(session, now=now)
-        claimed = _claim(session, now, owner, limit)
+        claimed = _claim(session, now, owner, limit, lease)
     sent = 0
     for item in claimed:
         error = None
@@ -90,6 +105,7 @@ def deliver_due(db: Database, clock: Clock, *, send: Callable[..., None] = chann
             log.warning("alert delivery %s failed: %s", item.id, error)
         done = clock.now()
         with db.write() as session:
+            _one_at_a_time(session)
             delivery = session.get(AlertDelivery, item.id)
             if delivery is None or delivery.lease_owner != owner:
                 continue  # our lease ran out and someone else has it now
@@ -113,6 +129,7 @@ def deliver_due(db: Database, clock: Clock, *, send: Callable[..., None] = chann
 
 def cancel_pending(session: Session, campaign: Campaign, now: datetime) -> int:
     """No alert after a campaign completes: pending ones are cancelled and shown as such."""
+    _one_at_a_time(session)
     pending = select(Alert.id).where(Alert.campaign_id == campaign.id, Alert.status == "queued")
     session.execute(update(AlertDelivery).where(AlertDelivery.alert_id.in_(pending), AlertDelivery.status == "queued")
                     .values(status="cancelled", last_error="campaign completed before it was sent",

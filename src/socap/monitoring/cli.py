@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 from contextlib import ExitStack
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -14,11 +15,12 @@ from rich.table import Table
 from sqlalchemy import select
 
 from socap.alerts.channels import set_console_printer
+from socap.alerts.outbox import LEASE as OUTBOX_LEASE
 from socap.alerts.masking import mask_dsn
 from socap.clock import format_instant
 from socap.console import EXIT_INVALID, fail, out, print_json, runtime, set_runtime
 from socap.monitoring import jobs, service
-from socap.monitoring.engine import Engine, build_queue, run_tick, sleep_virtual
+from socap.monitoring.engine import Engine, build_queue, outbox_loop, run_tick, sleep_virtual
 from socap.monitoring.reporting import RunReporter
 from socap.runtime import Runtime, set_current
 from socap.x.budget import RateBudgetStore
@@ -125,13 +127,19 @@ def worker(threads: Annotated[int | None, typer.Option(help="worker threads")] =
 
 @app.command()
 def scheduler() -> None:
-    """Run the dispatcher tick forever (distributed mode; several may run at once)."""
+    """Run the dispatcher tick and the alert outbox forever (distributed mode; several may run at once)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     rt = runtime()
     set_current(rt)
     queue = build_queue(rt)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # several schedulers' outboxes claim deliveries from each other once a lease expires: the lease must
+    # outlast a send in real time, so it follows the job lease (which sped-up clocks already scale)
+    lease = max(OUTBOX_LEASE, timedelta(minutes=rt.settings.job_lease_minutes))
+    outbox = threading.Thread(target=outbox_loop, args=(rt, stop), kwargs={"lease": lease}, name="socap-outbox",
+                              daemon=True)
+    outbox.start()
     try:
         while not stop.is_set():
             try:
@@ -144,7 +152,8 @@ def scheduler() -> None:
                 logging.getLogger("socap.scheduler").exception("tick failed")
             sleep_virtual(rt.clock, rt.settings.dispatch_interval_seconds, stop)
     except KeyboardInterrupt:
-        pass
+        stop.set()
+    outbox.join(10)
 
 
 @app.command()

@@ -40,6 +40,18 @@ def sleep_virtual(clock, seconds: float, stop: threading.Event) -> None:
         stop.wait(min(max(remaining, 0.001), 0.5))
 
 
+def outbox_loop(rt: Runtime, stop: threading.Event, *, lease: timedelta | None = None) -> None:
+    """The alert outbox: a tick every SOCAP_ALERT_TICK_SECONDS of the clock until ``stop`` (a failed tick,
+    e.g. while the database restarts, is retried at the next one)."""
+    options = {"lease": lease} if lease is not None else {}
+    while not stop.is_set():
+        try:
+            deliver_due(rt.db, rt.clock, **options)
+        except Exception:  # noqa: BLE001 - the next tick retries
+            log.exception("alert outbox tick failed")
+        sleep_virtual(rt.clock, rt.settings.alert_tick_seconds, stop)
+
+
 class Engine:
     """Scheduler + worker threads in one process (the embedded mode)."""
 
@@ -82,12 +94,7 @@ class Engine:
             sleep_virtual(self.rt.clock, interval, self._stop)
 
     def _outbox_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                deliver_due(self.rt.db, self.rt.clock)
-            except Exception:  # noqa: BLE001 - the next tick retries
-                log.exception("alert outbox tick failed")
-            sleep_virtual(self.rt.clock, self.rt.settings.alert_tick_seconds, self._stop)
+        outbox_loop(self.rt, self._stop)
 
     def _worker_loop(self) -> None:
         while not self._stop.is_set():
