@@ -15,8 +15,8 @@ from rich.table import Table
 from sqlalchemy import select
 
 from socap.alerts.channels import set_console_printer
-from socap.alerts.outbox import LEASE as OUTBOX_LEASE
 from socap.alerts.masking import mask_dsn
+from socap.alerts.outbox import LEASE as OUTBOX_LEASE
 from socap.clock import format_instant
 from socap.console import EXIT_INVALID, fail, out, print_json, runtime, set_runtime
 from socap.monitoring import jobs, service
