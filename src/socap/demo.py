@@ -91,6 +91,23 @@ def _start_dashboard(runtime: Runtime, port: int) -> SimulatorServer:
         return SimulatorServer(app, port=0, health_path="/healthz").start()
 
 
+def _await_summary(runtime: Runtime, campaign_id: int, timeout: float = 15.0) -> None:
+    """Let the engine deliver what completion queued (the summary alert) before it stops: a few real seconds
+    at most."""
+    from sqlalchemy import func, select
+
+    from socap.alerts.models import Alert
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with runtime.db.session() as s:
+            waiting = s.scalar(select(func.count()).select_from(Alert).where(
+                Alert.campaign_id == campaign_id, Alert.kind == "summary", Alert.status == "queued"))
+        if not waiting:
+            return
+        time.sleep(0.2)
+
+
 def _write_report(runtime: Runtime, campaign_id: int) -> Path:
     from socap.reports import export, final
 
@@ -156,6 +173,7 @@ def run_demo(*, scenario: str = "1", port: int = 0, speed: float = DEFAULT_SPEED
                     if s.get(Campaign, campaign_id).status == "completed":
                         break
                 time.sleep(0.5)
+            _await_summary(runtime, campaign_id)
         except KeyboardInterrupt:
             out.print("interrupted")
         finally:
