@@ -162,7 +162,8 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     rt = runtime()
     budget = RateBudgetStore(rt.db, rt.clock, rt.settings.x_rate_limits).snapshot()
     with rt.db.session() as session:
-        body = service.status(session, now=rt.clock.now(), budget=budget)
+        body = service.status(session, now=rt.clock.now(), budget=budget, limits=rt.settings.x_rate_limits,
+                              cycle=timedelta(minutes=rt.settings.poll_interval_minutes))
     if as_json:
         print_json(body)
         return
@@ -170,14 +171,18 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         pause = body["polling_paused"]
         out.print(f"[bold red]POLLING PAUSED[/] since {pause['since']}: {escape(pause['reason'])} "
                   f"(retrying at {pause['retry_at']}; `socap polling resume` to retry now)")
-    table = Table("id", "campaign", "status", "next run", "engagements", "calls", "cost", "backfill", "blocked")
+    table = Table("id", "campaign", "status", "next run", "engagements", "calls", "cost", "backfill", "blocked",
+                  "calls/cycle needed/budget")
     for c in body["campaigns"]:
+        plan = c["api_budget"]
         table.add_row(str(c["id"]), escape(c["name"]), c["status"],
                       format_instant(c["next_run_at"])[:16] if c["next_run_at"] else "—", str(c["engagements"]),
                       str(c["calls"]), f"${c['cost_usd']:.2f}", f"{c['backfill']['done']}/{c['backfill']['total']}",
-                      str(len(c["blocked_jobs"])))
+                      str(len(c["blocked_jobs"])), f"{plan['needed']}/{plan['budget']}" if plan else "—")
     out.print(table)
     for c in body["campaigns"]:
+        if c["api_budget"] and c["api_budget"]["over_budget"]:
+            out.print(f"  campaign {c['id']}: {_budget_line(c['api_budget'])}")
         for b in c["blocked_jobs"]:
             out.print(f"  campaign {c['id']}: {b['kind']} of {escape(b['post'])} blocked until "
                       f"{format_instant(b['until'])}")
@@ -191,6 +196,15 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             budget_table.add_row(row["endpoint"], str(row["remaining"]), str(row["limit"]),
                                  format_instant(row["reset_at"])[11:19])
         out.print(budget_table)
+
+
+def _budget_line(plan: dict) -> str:
+    cycles = plan["cycles_to_clear"]
+    short = [f"{endpoint} {e['needed']} needed, {e['budget']} of {e['capacity']} per cycle"
+             for endpoint, e in plan["endpoints"].items() if e["needed"] > e["budget"]]
+    return (f"over the rate-limit budget: needs {plan['needed']} calls this cycle, gets {plan['budget']} "
+            f"({'; '.join(short)}); " + (f"about {cycles} cycles to catch up, most valuable work first"
+                                          if cycles else "waits until higher-value work is done"))
 
 
 polling_app = typer.Typer(help="App-wide polling switch (set when X's usage cap or credits run out).")

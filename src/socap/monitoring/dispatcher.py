@@ -3,7 +3,9 @@
 Each tick: move campaigns through their lifecycle (scheduled → active; at the window's end a final run,
 then completed), then claim due poll jobs with a lease — ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a
 ``BEGIN IMMEDIATE`` write transaction on SQLite — and hand them to the queue, one task per job, per batch
-of up to 100 metrics jobs, or per OR-query of replies jobs. The database is the source of truth: a lost
+of up to 100 metrics jobs, or per OR-query of replies jobs. Only as much due work is claimed as the
+endpoints' rate-limit budgets allow, the most valuable first (socap.monitoring.budgeting); the rest stays
+due for a later tick. The database is the source of truth: a lost
 queue message costs one lease expiry, never data.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -22,7 +24,7 @@ from sqlalchemy.orm import Session
 from socap.campaigns.models import Campaign, CampaignTweet
 from socap.clock import Clock
 from socap.db import Database
-from socap.monitoring import jobs, pollers
+from socap.monitoring import budgeting, jobs, pollers
 from socap.monitoring.models import PollJob, Run
 
 log = logging.getLogger("socap.dispatcher")
@@ -30,6 +32,7 @@ log = logging.getLogger("socap.dispatcher")
 METRICS_BATCH = 100
 FINAL_GRACE = timedelta(hours=1)  # how long completion waits for blocked / failing jobs of the final run
 CLAIM_LIMIT = 2000
+CANDIDATES_PER_CLAIM = 10  # due jobs weighed per claimed one: the budget picks the most valuable among them
 
 # hooks(session, campaign, now) run in the transaction that completes a campaign
 COMPLETION_HOOKS: list[Callable[[Session, Campaign, datetime], None]] = []
@@ -41,6 +44,7 @@ class TaskMessage:
     job_ids: tuple[int, ...]
     run_id: int | None
     owner: str
+    campaign_id: int | None = None  # for the worker's log lines (socap.logs)
 
 
 @dataclass
@@ -116,22 +120,33 @@ def complete(session: Session, campaign: Campaign, *, now: datetime) -> None:
         hook(session, campaign, now)
 
 
-def _claim(session: Session, now: datetime, owner: str, lease: timedelta, limit: int) -> list[PollJob]:
-    query = (select(PollJob)
+def _claim(session: Session, now: datetime, owner: str, lease: timedelta, limit: int,
+           limits: Mapping[str, int] | None) -> tuple[list[PollJob], dict[int, tuple]]:
+    """Lease the due jobs the rate-limit budget lets run now, most valuable first (socap.monitoring.budgeting).
+
+    Returns the claimed jobs and each one's rank. Jobs that do not fit stay due, untouched, for a later tick.
+    """
+    available = budgeting.available_now(session, now=now, limits=limits)  # locks the budget rows first
+    query = (select(PollJob, CampaignTweet.category)
              .join(Campaign, Campaign.id == PollJob.campaign_id)
              .join(CampaignTweet, CampaignTweet.id == PollJob.campaign_tweet_id)
              .where(PollJob.enabled.is_(True), PollJob.next_run_at <= now,
                     or_(PollJob.blocked_until.is_(None), PollJob.blocked_until <= now),
                     or_(PollJob.lease_expires_at.is_(None), PollJob.lease_expires_at <= now),
                     Campaign.status == "active", CampaignTweet.unavailable_reason.is_(None))
-             .order_by(PollJob.next_run_at, PollJob.id).limit(limit))
+             .order_by(PollJob.next_run_at, PollJob.id).limit(limit * CANDIDATES_PER_CLAIM))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=PollJob)
-    claimed = list(session.scalars(query))
+    rows = session.execute(query).all()
+    jobs_by_id = {job.id: job for job, _ in rows}
+    granted = budgeting.allocate(budgeting.demands(session, rows), available)[:limit]
+    claimed = [jobs_by_id[demand.job_id] for demand, _ in granted]
     for job in claimed:
         job.lease_owner = owner
         job.lease_expires_at = now + lease
-    return claimed
+    if len(granted) < len(rows):
+        log.info("budget: %d of %d due jobs claimed, the rest wait for budget", len(granted), len(rows))
+    return claimed, {demand.job_id: demand.rank for demand, _ in granted}
 
 
 def _run_for(session: Session, campaign: Campaign, *, now: datetime, starts_cycle: bool) -> int:
@@ -148,7 +163,8 @@ def _run_for(session: Session, campaign: Campaign, *, now: datetime, starts_cycl
     return run.id
 
 
-def _messages(session: Session, claimed: Sequence[PollJob], *, now: datetime, owner: str) -> list[TaskMessage]:
+def _messages(session: Session, claimed: Sequence[PollJob], *, now: datetime, owner: str,
+              ranks: Mapping[int, tuple]) -> list[TaskMessage]:
     by_campaign: dict[int, list[PollJob]] = defaultdict(list)
     for job in claimed:
         by_campaign[job.campaign_id].append(job)
@@ -161,16 +177,19 @@ def _messages(session: Session, claimed: Sequence[PollJob], *, now: datetime, ow
         run_id = _run_for(session, campaign, now=now, starts_cycle=bool(kinds["metrics"]))
         metrics = [j.id for j in kinds["metrics"]]
         for start in range(0, len(metrics), METRICS_BATCH):
-            messages.append(TaskMessage("metrics", tuple(metrics[start:start + METRICS_BATCH]), run_id, owner))
+            messages.append(TaskMessage("metrics", tuple(metrics[start:start + METRICS_BATCH]), run_id, owner,
+                                        campaign_id))
         for kind in ("retweets", "quotes"):
-            messages += [TaskMessage(kind, (j.id,), run_id, owner) for j in kinds[kind]]
+            messages += [TaskMessage(kind, (j.id,), run_id, owner, campaign_id) for j in kinds[kind]]
         for group in pollers.replies_groups(session, kinds["replies"]):
-            messages.append(TaskMessage("replies", tuple(group), run_id, owner))
-    return messages
+            messages.append(TaskMessage("replies", tuple(group), run_id, owner, campaign_id))
+    # the queue runs them in this order: the most valuable work spends the budget first
+    return sorted(messages, key=lambda m: min(ranks[j] for j in m.job_ids))
 
 
 def tick(db: Database, clock: Clock, *, lease: timedelta, enqueue: Callable[[TaskMessage], None],
-         limit: int = CLAIM_LIMIT) -> TickReport:
+         limit: int = CLAIM_LIMIT, limits: Mapping[str, int] | None = None) -> TickReport:
+    """One dispatcher pass; ``limits``: the configured per-endpoint rate limits (X's headers win)."""
     now = clock.now()
     report = TickReport(now=now)
     with db.write() as session:
@@ -185,8 +204,8 @@ def tick(db: Database, clock: Clock, *, lease: timedelta, enqueue: Callable[[Tas
         return report
     owner = f"tick-{uuid.uuid4().hex[:12]}"
     with db.write() as session:
-        claimed = _claim(session, now, owner, lease, limit)
-        report.messages = _messages(session, claimed, now=now, owner=owner) if claimed else []
+        claimed, ranks = _claim(session, now, owner, lease, limit, limits)
+        report.messages = _messages(session, claimed, now=now, owner=owner, ranks=ranks) if claimed else []
     # enqueue only after the claim is committed: a worker must find the lease it was sent for
     for message in report.messages:
         enqueue(message)
@@ -197,12 +216,16 @@ def next_wakeup(db: Database, now: datetime) -> datetime | None:
     """The earliest instant at which a tick could have something to do (simulation drivers jump there)."""
     candidates: list[datetime] = []
     with db.session() as session:
-        rows = session.execute(select(PollJob.next_run_at, PollJob.blocked_until, PollJob.lease_expires_at)
+        rows = session.execute(select(PollJob.kind, PollJob.next_run_at, PollJob.blocked_until,
+                                      PollJob.lease_expires_at)
                                .join(Campaign, Campaign.id == PollJob.campaign_id)
                                .where(PollJob.enabled.is_(True), PollJob.next_run_at.is_not(None),
                                       Campaign.status == "active")).all()
-        for next_run, blocked, lease in rows:
-            candidates.append(max(t for t in (next_run, blocked, lease) if t is not None))
+        # a due job whose endpoint has no budget left waits for the window's reset
+        exhausted = budgeting.exhausted_until(session, now=now)
+        for kind, next_run, blocked, lease in rows:
+            budget_back = exhausted.get(budgeting.KIND_ENDPOINT[kind])
+            candidates.append(max(t for t in (next_run, blocked, lease, budget_back) if t is not None))
         for starts, ends, status in session.execute(select(Campaign.starts_at, Campaign.ends_at, Campaign.status)
                                                     .where(Campaign.status.in_(("scheduled", "active")))):
             candidates.append(starts if status == "scheduled" else ends)

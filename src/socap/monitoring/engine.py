@@ -29,7 +29,7 @@ def build_queue(rt: Runtime, *, url: str | None = None) -> TaskQueue:
 
 def run_tick(rt: Runtime, queue: TaskQueue) -> TickReport:
     return dispatcher.tick(rt.db, rt.clock, lease=timedelta(minutes=rt.settings.job_lease_minutes),
-                           enqueue=queue.enqueue)
+                           enqueue=queue.enqueue, limits=rt.settings.x_rate_limits)
 
 
 def sleep_virtual(clock, seconds: float, stop: threading.Event) -> None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from socap.campaigns.models import Campaign, CampaignTweet
-from socap.monitoring import jobs
+from socap.monitoring import budgeting, jobs
 from socap.monitoring.models import Engagement, PollJob, Run
+
+DEFAULT_CYCLE = timedelta(minutes=30)
 
 
 def backfill_progress(session: Session, *, campaign_id: int | None = None) -> tuple[int, int]:
@@ -24,7 +27,16 @@ def backfill_progress(session: Session, *, campaign_id: int | None = None) -> tu
     return int(counts.get(True, 0)), int(sum(counts.values()))
 
 
-def campaign_status(session: Session, campaign: Campaign, *, now: datetime) -> dict:
+def api_budget(session: Session, *, now: datetime, limits: Mapping[str, int] | None = None,
+               cycle: timedelta = DEFAULT_CYCLE) -> dict[int, dict]:
+    """Per active campaign: calls its pending work needs per cycle vs the calls the rate limits give it
+    (see socap.monitoring.budgeting.cycle_plan)."""
+    return budgeting.cycle_plan(session, now=now, limits=limits, cycle=cycle)
+
+
+def campaign_status(session: Session, campaign: Campaign, *, now: datetime,
+                    budget_plan: Mapping[int, dict] | None = None) -> dict:
+    """``budget_plan``: :func:`api_budget`'s answer (computed for all campaigns at once) when at hand."""
     job_rows = session.execute(select(PollJob, CampaignTweet.url).join(
         CampaignTweet, CampaignTweet.id == PollJob.campaign_tweet_id).where(PollJob.campaign_id == campaign.id)).all()
     next_runs = [j.next_run_at for j, _ in job_rows if j.enabled and j.next_run_at is not None]
@@ -52,16 +64,20 @@ def campaign_status(session: Session, campaign: Campaign, *, now: datetime) -> d
         "backfill": {"done": sum(1 for j in engagement_jobs if j.backfill_done), "total": len(engagement_jobs)},
         "blocked_jobs": blocked, "errors": errors,
         "unavailable_posts": [{"url": u, "reason": r} for u, r in unavailable],
+        "api_budget": (budget_plan if budget_plan is not None
+                       else api_budget(session, now=now)).get(campaign.id),
     }
 
 
-def status(session: Session, *, now: datetime, budget: list[dict]) -> dict:
+def status(session: Session, *, now: datetime, budget: list[dict], limits: Mapping[str, int] | None = None,
+           cycle: timedelta = DEFAULT_CYCLE) -> dict:
     campaigns = session.scalars(select(Campaign).order_by(Campaign.id)).all()
+    plan = api_budget(session, now=now, limits=limits, cycle=cycle)
     return {
         "now": now,
         "polling_paused": jobs.polling_pause(session),
         "rate_limit_budget": budget,
-        "campaigns": [campaign_status(session, c, now=now) for c in campaigns],
+        "campaigns": [campaign_status(session, c, now=now, budget_plan=plan) for c in campaigns],
     }
 
 

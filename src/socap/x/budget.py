@@ -9,9 +9,11 @@ Headers are always trusted over the configured table.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from socap.clock import Clock
 from socap.db import Database, upsert
@@ -50,6 +52,36 @@ DEFAULT_LIMITS: dict[str, int] = {
 
 class BudgetExhausted(RateLimited):
     """No call left in this window for this endpoint (known before calling X)."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """One endpoint's current window as the database knows it (a passed window counts as full again)."""
+
+    endpoint: str
+    limit: int
+    remaining: int
+    reset_at: datetime | None  # None: no window open (never called, or the last one has passed)
+    stored: bool = False  # X's headers (or our reservations) are on record for this endpoint
+
+
+def windows(session: Session, *, now: datetime, limits: Mapping[str, int] | None = None,
+            lock: bool = False) -> dict[str, Window]:
+    """Every endpoint's window: the stored rows (X's headers), else the configured limit, untouched.
+
+    ``lock`` (PostgreSQL): hold the stored rows until the caller's transaction ends, so that schedulers
+    planning against the budget at the same time take turns (workers' reservations wait a moment too).
+    """
+    configured = {**DEFAULT_LIMITS, **(limits or {})}
+    query = select(RateBudget).order_by(RateBudget.endpoint)
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    found = {e: Window(e, limit, limit, None) for e, limit in configured.items()}
+    for row in session.scalars(query):
+        fresh = row.reset_at <= now
+        found[row.endpoint] = Window(row.endpoint, row.limit, row.limit if fresh else row.remaining,
+                                     None if fresh else row.reset_at, stored=True)
+    return found
 
 
 class RateBudgetStore:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -290,11 +290,21 @@ def dashboard(request: Request, campaign_id: int, user: PageUser, session: Sessi
     head = cached_view(request, campaign, "headline", Filters(), now, final.Headline,
                        lambda: final.headline(session, campaign=campaign))
     return render(request, "dashboard.html", {
-        "top_engager": head.top_engager,
+        "top_engager": head.top_engager, "api_budget": api_budget(session, rt, campaign, now),
         "user": user, **campaign_context(session, campaign), **filter_context(request, filters, filter_errors),
         "summary": summary, "charts": charts.model_dump(mode="json"), "engagements": engagements,
         "labels": labels, "now": now, "page": page, "base_path": f"/campaigns/{campaign.id}",
     })
+
+
+def api_budget(session: Session, rt, campaign: Campaign, now: datetime) -> dict | None:
+    """An active campaign's calls needed per cycle vs the rate-limit budget it gets (socap status shows it too)."""
+    from socap.monitoring import service as monitoring_service
+
+    if campaign.status != "active":
+        return None
+    return monitoring_service.api_budget(session, now=now, limits=rt.settings.x_rate_limits,
+                                         cycle=timedelta(minutes=rt.settings.poll_interval_minutes)).get(campaign.id)
 
 
 # ---------------------------------------------------------------- drill-downs
