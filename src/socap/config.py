@@ -6,6 +6,7 @@ Validated once at start-up; a bad value fails fast with the variable's name.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,11 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = Field(60, ge=0)
     # session cookies carry the Secure flag when the dashboard is served over https
     secure_cookies: bool = False
+    # GET /metrics (Prometheus) answers 'Authorization: Bearer <this>' with every workspace's figures (an API
+    # token of a user sees its own workspace's campaigns); unset: API tokens only
+    metrics_token: SecretStr | None = None
+    # log lines as text (with [campaign=… jobs=…]) or one JSON object per line
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("clock")
     @classmethod
