@@ -35,16 +35,19 @@ class TaskQueue:
         self.huey = huey
 
         @huey.task(name="socap.poll", retries=0)
-        def poll(kind: str, job_ids: list[int], run_id: int | None, owner: str) -> None:
+        def poll(kind: str, job_ids: list[int], run_id: int | None, owner: str, campaign_id: int | None = None) -> None:
+            from socap.logs import bound
             from socap.monitoring.worker import execute
             from socap.runtime import current
 
-            execute(current(), TaskMessage(kind, tuple(job_ids), run_id, owner))
+            # every line the task logs says which campaign and jobs it is about
+            with bound(campaign_id=campaign_id, job_ids=list(job_ids), run_id=run_id):
+                execute(current(), TaskMessage(kind, tuple(job_ids), run_id, owner, campaign_id))
 
         self._poll = poll
 
     def enqueue(self, message: TaskMessage) -> None:
-        self._poll(message.kind, list(message.job_ids), message.run_id, message.owner)
+        self._poll(message.kind, list(message.job_ids), message.run_id, message.owner, message.campaign_id)
 
     def pending(self) -> int:
         return self.huey.pending_count()

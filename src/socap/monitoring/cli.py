@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
+from socap import logs
 from socap.alerts.channels import set_console_printer
 from socap.alerts.masking import mask_dsn
 from socap.alerts.outbox import LEASE as OUTBOX_LEASE
@@ -51,7 +52,7 @@ def run(
     web: Annotated[bool, typer.Option(help="serve the dashboard too (SOCAP_WEB_HOST:SOCAP_WEB_PORT)")] = True,
 ) -> None:
     """Embedded mode: scheduler and worker threads in one process."""
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(level=logging.WARNING, fmt=runtime().settings.log_format)
     with ExitStack() as stack:
         if simulate:
             try:
@@ -115,8 +116,8 @@ def worker(threads: Annotated[int | None, typer.Option(help="worker threads")] =
     """Execute queued poll tasks (distributed mode; run any number of these)."""
     from huey.consumer import Consumer
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     rt = runtime()
+    logs.configure(level=logging.INFO, fmt=rt.settings.log_format)
     rt.db  # migrate / connect before taking work  # noqa: B018
     set_current(rt)
     queue = build_queue(rt)
@@ -128,8 +129,8 @@ def worker(threads: Annotated[int | None, typer.Option(help="worker threads")] =
 @app.command()
 def scheduler() -> None:
     """Run the dispatcher tick and the alert outbox forever (distributed mode; several may run at once)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     rt = runtime()
+    logs.configure(level=logging.INFO, fmt=rt.settings.log_format)
     set_current(rt)
     queue = build_queue(rt)
     stop = threading.Event()

@@ -37,7 +37,7 @@ def plotly_js() -> bytes:
 
 def create_app(runtime: Runtime) -> FastAPI:
     from socap.web.cache import make_cache
-    from socap.web.routes import api, auth, pages, reports
+    from socap.web.routes import api, auth, metrics, pages, reports
 
     settings = runtime.settings
     # the schema and its viewer are served below, behind sign-in like everything else
@@ -58,7 +58,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
-        if request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/openapi.json"):
+        if request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/openapi.json", "/metrics"):
             from fastapi.exception_handlers import http_exception_handler
 
             return await http_exception_handler(request, exc)
@@ -90,6 +90,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth.router)
     app.include_router(api.router)
+    app.include_router(metrics.router)
     app.include_router(reports.router)
     app.include_router(pages.router)
     return app
