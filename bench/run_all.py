@@ -178,14 +178,6 @@ ROWS = {"poll_cycle": poll_cycle_rows, "dashboard": dashboard_rows, "backfill": 
         "alert_slots": alert_rows, "growth": growth_rows}
 
 
-def git_commit() -> str | None:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BENCH.parent, capture_output=True,
-                              text=True, timeout=30).stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes: a few minutes instead of ~30")
@@ -195,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis-url", default=os.environ.get("SOCAP_BENCH_REDIS_URL", ""),
                         help="Redis for the dashboard's cached_redis figures (default: none, skipped)")
     args = parser.parse_args(argv)
+    from poll_cycle import source_state  # imports socap: after --help
+
     names = ([n.strip() for n in args.only.split(",")] if args.only
              else [n for n in NAMES if not (args.quick and n in FULL_ONLY)])
     unknown = set(names) - set(NAMES)
@@ -218,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             runs[name]["error"] = f"unreadable report: {type(exc).__name__}: {exc}"
             table.append(row(name, None, None, "", False, error=runs[name]["error"]))
     document = {
-        "benchmark": "socap bench", "mode": "quick" if args.quick else "full", "commit": git_commit(),
+        "benchmark": "socap bench", "mode": "quick" if args.quick else "full", "source": source_state(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "load_average_start": [round(x, 2) for x in load_start],
                     "load_average_end": [round(x, 2) for x in os.getloadavg()]},
