@@ -9,7 +9,7 @@ import typer
 from socap.alerts.cli import app as alerts_app
 from socap.auth.cli import app as user_app
 from socap.campaigns.cli import app as campaign_app
-from socap.console import fail, out, runtime
+from socap.console import EXIT_FAILED, EXIT_INVALID, fail, out, runtime
 from socap.importance.cli import app as importance_app
 from socap.monitoring import cli as monitoring_cli
 from socap.reports.cli import report as report_command
@@ -17,7 +17,7 @@ from socap.simulator.cli import app as simulator_app
 
 app = typer.Typer(help="SOCAP — campaign monitoring for launches on X.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema, backups.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(simulator_app, name="simulator")
@@ -66,6 +66,42 @@ def db_current() -> None:
     from socap import migrations
 
     out.print(migrations.current(runtime().settings.database_url) or "empty (run: socap db upgrade)")
+
+
+@db_app.command("backup")
+def db_backup(
+    path: Annotated[str, typer.Argument(help="the backup file to write")],
+    force: Annotated[bool, typer.Option(help="overwrite PATH if it exists")] = False,
+) -> None:
+    """Copy the database to PATH while SOCAP keeps running (SQLite online backup; pg_dump for PostgreSQL)."""
+    from socap import db_backup as backups
+
+    try:
+        done = backups.backup(runtime().settings.database_url, path, force=force)
+    except backups.BackupError as exc:
+        fail(str(exc), EXIT_INVALID if not isinstance(exc, backups.ToolMissing) else EXIT_FAILED)
+    out.print(f"backup written to {done.path} ({done.method}, schema revision {done.revision}, "
+              f"{done.size_bytes:,} bytes)")
+
+
+@db_app.command("restore")
+def db_restore(
+    path: Annotated[str, typer.Argument(help="a file written by `socap db backup`")],
+    force: Annotated[bool, typer.Option(help="replace a database that holds data or is in use")] = False,
+) -> None:
+    """Replace the database with the backup at PATH (stop every SOCAP process first); monitoring resumes from
+    the backup's state: engagements found since are fetched again, never twice."""
+    from socap import db_backup as backups
+
+    rt = runtime()
+    try:
+        done = backups.restore(rt.settings.database_url, path, now=rt.clock.now(), force=force)
+    except backups.BackupError as exc:
+        fail(str(exc), EXIT_INVALID if not isinstance(exc, backups.ToolMissing) else EXIT_FAILED)
+    upgraded = f", migrated to {done.upgraded_to}" if done.upgraded_to else ""
+    out.print(f"restored {done.path} ({done.method}, schema revision {done.revision}{upgraded})")
+    for note in done.notes:
+        out.print(f"  {note}")
 
 
 @app.command()

@@ -26,9 +26,19 @@ def channels_for(campaign: Campaign, default_urls: Sequence[str]) -> list[str]:
     return urls + [CONSOLE]
 
 
-def idempotency_key(alert_id: int, channel: str) -> str:
-    """Stable per alert and channel: a receiver seeing it twice (after a crash) drops the duplicate."""
-    return hashlib.sha256(f"socap-alert:{alert_id}:{channel}".encode()).hexdigest()[:32]
+def idempotency_key(alert_id: int, channel: str, *, identity: str | None = None) -> str:
+    """Stable per alert and channel: a receiver seeing it twice (after a crash) drops the duplicate.
+
+    ``identity`` names what the alert is about without any database id (see :func:`alert_identity`): an
+    alert made again after a restore from backup — under whatever id the restored sequences hand out next —
+    then keeps the key its first copy went out with. Without it the key follows the alert's id."""
+    what = identity if identity is not None else str(alert_id)
+    return hashlib.sha256(f"socap-alert:{what}:{channel}".encode()).hexdigest()[:32]
+
+
+def alert_identity(campaign: Campaign, *, what: str) -> str:
+    """The campaign by id and creation instant (a reused id is another campaign), and what in it."""
+    return f"{campaign.id}@{campaign.created_at.isoformat()}:{what}"
 
 
 def queue_summary(session: Session, campaign: Campaign, message: str, now: datetime, *,
@@ -38,8 +48,9 @@ def queue_summary(session: Session, campaign: Campaign, message: str, now: datet
                   message=message, scheduled_send_at=now, status="queued", created_at=now)
     session.add(alert)
     session.flush()
-    session.add_all([AlertDelivery(alert_id=alert.id, channel=c, idempotency_key=idempotency_key(alert.id, c),
-                                   status="queued", attempts=0, next_attempt_at=now)
+    identity = alert_identity(campaign, what="summary")
+    session.add_all([AlertDelivery(alert_id=alert.id, channel=c, status="queued", attempts=0, next_attempt_at=now,
+                                   idempotency_key=idempotency_key(alert.id, c, identity=identity))
                      for c in channels_for(campaign, default_urls)])
     return alert.id
 
@@ -55,18 +66,21 @@ def detect(session: Session, campaign: Campaign, engagements: Sequence, now: dat
         return []
     posts = {t.id: t for t in session.query(CampaignTweet).filter(
         CampaignTweet.id.in_({e.campaign_tweet_id for e in firing}))}
-    rows = []
+    rows, identities = [], {}
     for e in firing:
+        identities[e.id] = alert_identity(
+            campaign, what=f"{posts[e.campaign_tweet_id].tweet_id}:{e.action}:{e.source_tweet_id}")
         profile = profiles[e.account_id]
         rows.append({"campaign_id": campaign.id, "engagement_id": e.id, "run_id": e.run_id,
                      "importance": profile.score, "status": "queued", "created_at": now,
                      "message": alert_message(category=profile.category, username=profile.username or str(e.account_id),
                                               importance=profile.score, action=e.action,
                                               post_category=posts[e.campaign_tweet_id].category, text=e.text)})
-    created = upsert(session, Alert, rows, index_elements=["engagement_id"], returning=[Alert.id])
+    created = upsert(session, Alert, rows, index_elements=["engagement_id"], returning=[Alert.id, Alert.engagement_id])
     channels = channels_for(campaign, default_urls)
-    deliveries = [{"alert_id": r.id, "channel": c, "idempotency_key": idempotency_key(r.id, c), "status": "queued",
-                   "attempts": 0} for r in created for c in channels]
+    deliveries = [{"alert_id": r.id, "channel": c, "status": "queued", "attempts": 0,
+                   "idempotency_key": idempotency_key(r.id, c, identity=identities[r.engagement_id])}
+                  for r in created for c in channels]
     if deliveries:
         upsert(session, AlertDelivery, deliveries, index_elements=["alert_id", "channel"])
     return [r.id for r in created]
