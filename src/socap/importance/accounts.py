@@ -21,6 +21,19 @@ PROFILE_COLUMNS = ("username", "name", "bio", "followers_count", "following_coun
                    "category_evidence", "suspicion")
 
 
+# X's profile strings go into sized columns: PostgreSQL refuses a longer value (and with it the whole page of
+# engagements), so a profile too long for its column is cut to fit
+_SIZES = {c.name: c.type.length for c in Account.__table__.columns if getattr(c.type, "length", None)}
+
+
+def _fit(row: dict) -> dict:
+    for column, size in _SIZES.items():
+        value = row.get(column)
+        if isinstance(value, str) and len(value) > size:
+            row[column] = value[:size]
+    return row
+
+
 @cache
 def _rules() -> CategoryRules:
     """The built-in rules plus the user's SOCAP_CATEGORY_RULES_FILE, if any (read once per process)."""
@@ -36,7 +49,7 @@ def account_row(user: User, now: datetime) -> dict:
     found = _rules().categorize(bio, name)
     followers = metrics.followers_count if metrics else 0
     following = metrics.following_count if metrics else 0
-    return {
+    return _fit({
         "id": int(user.id), "username": user.username or f"id{user.id}", "name": name, "bio": bio,
         "followers_count": followers, "following_count": following,
         "tweet_count": metrics.tweet_count if metrics else 0,
@@ -47,7 +60,7 @@ def account_row(user: User, now: datetime) -> dict:
         "suspicion": suspicion_flags(created_at=user.created_at, profile_image_url=user.profile_image_url,
                                      followers_count=followers, following_count=following, bio=bio, now=now)
         if metrics is not None else [],
-    }
+    })
 
 
 def placeholder_account(user_id: str, now: datetime) -> dict:

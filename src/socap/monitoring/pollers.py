@@ -25,7 +25,7 @@ from socap.monitoring import gating, jobs
 from socap.monitoring.accounting import CallStats
 from socap.monitoring.ingest import ingest_engagements
 from socap.monitoring.models import MetricSnapshot, PollJob
-from socap.x import MAX_QUERY_CHARS, Page, RateLimited, Tweet, XClient
+from socap.x import MAX_QUERY_CHARS, MalformedResponse, Page, RateLimited, Tweet, XClient
 
 ACTION_FOR = {"retweets": "retweet", "quotes": "quote", "replies": "reply"}
 SEARCH_WINDOW = timedelta(days=7)  # recent search only reaches back 7 days
@@ -145,6 +145,16 @@ def _fetch_list(client: XClient, kind: str, tweet_id: str, token: str | None) ->
     return client.get_quote_tweets(tweet_id, max_results=100, pagination_token=token, exclude_retweets=True)
 
 
+def _refuse_loop(page: Page, followed: set[str]) -> None:
+    """A next_token this pass already followed would page forever (and pay for every page): refuse the page
+    before anything of it is stored, so the cursor stays where it was."""
+    token = page.meta.next_token
+    if token is not None and token in followed:
+        raise MalformedResponse(f"{page.endpoint}: pagination token repeated (X's paging loops back to a page "
+                                f"this pass already read)", endpoint=page.endpoint, status_code=page.status_code,
+                                rate_limit=page.rate_limit)
+
+
 def _engagement_posts(kind: str, tweet_id: str, page: Page) -> list[Tweet]:
     """Only posts that really engage with our post (quotes of it, retweets of it)."""
     if kind == "retweets":
@@ -174,9 +184,11 @@ def poll_list(work: Work, job_id: int) -> None:
     # anything created after this pass started has a larger id than the floor; a resumed backfill's own
     # start is earlier (its first page's newest id, backfill_newest, covers it) so it gets no floor
     floor = 0 if (backfill and cursor) else snowflake_at(work.clock.now() - SEARCH_MARGIN)
+    followed = {cursor} if cursor else set()
     while True:
         page = _fetch_list(work.client, kind, tweet_id, cursor)
         work.stats.bill(page)
+        _refuse_loop(page, followed)
         posts = _engagement_posts(kind, tweet_id, page)
         if not backfill and watermark is not None:
             posts = [t for t in posts if int(t.id) > watermark]  # already stored: skip the re-upsert
@@ -202,6 +214,7 @@ def poll_list(work: Work, job_id: int) -> None:
         if done:
             return
         cursor = token
+        followed.add(token)
 
 
 def _finish_pass(session: Session, job: PollJob, *, backfill: bool, seen_max: int, observed: int | None,
@@ -282,10 +295,12 @@ def poll_replies(work: Work, job_ids: list[int]) -> None:
     # see poll_list: only a pass that starts from the top may use its start time as a floor
     floor = 0 if token else snowflake_at(started - SEARCH_MARGIN)
     seen: dict[int, int] = {m[0]: m[5] or 0 for m in members}
+    followed = {token} if token else set()
     while True:
         page = work.client.search_recent(query, since_id=str(since_id) if since_id else None, max_results=100,
                                          next_token=token)
         work.stats.bill(page)
+        _refuse_loop(page, followed)
         by_post: dict[int, list[Tweet]] = {}
         for post in page.data:
             parent = post.replied_to_id
@@ -314,6 +329,7 @@ def poll_replies(work: Work, job_ids: list[int]) -> None:
             work.stats.flush(session, run_id=work.run_id, now=now)
         if token is None:
             return
+        followed.add(token)
 
 
 def replies_groups(session: Session, jobs_: list[PollJob]) -> list[list[int]]:

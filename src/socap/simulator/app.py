@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from socap.clock import Clock, format_instant, parse_instant
 from socap.simulator.endpoints import ROUTES, Call
-from socap.simulator.faults import RATE_LIMITED, FaultInjector, FaultProfile, ScriptedFault
+from socap.simulator.faults import RATE_LIMITED, FaultInjector, FaultProfile, Mutator, RawBody, ScriptedFault, mutate
 from socap.simulator.render import ApiError, problem
 from socap.simulator.scenario import Scenario, campaign_spec, load_scenario, seeds_csv
 from socap.simulator.truth import truth
@@ -59,6 +59,7 @@ class Simulator:
         self.usage = Usage()
         self.limiter = RateLimiter(lambda: {**self.world.rate_limits, **self.injector.profile.rate_limits})
         self.lock = threading.Lock()
+        self.mutator: Mutator | None = None  # rewrites successful answers (fuzz tests); see faults.mutate
 
     @property
     def faults(self) -> FaultProfile:
@@ -70,6 +71,11 @@ class Simulator:
         with self.lock:
             self.injector = FaultInjector(profile)
         return profile
+
+    def set_mutator(self, mutator: Mutator | None) -> None:
+        """Rewrite every successful /2/ answer through ``mutator`` from now on (None: answer as the world says)."""
+        with self.lock:
+            self.mutator = mutator
 
     def add_fault(self, fault: ScriptedFault | dict) -> None:
         with self.lock:
@@ -158,11 +164,16 @@ class Simulator:
             payload, status = handler(call), 200
         except ApiError as exc:
             payload, status = exc.body, exc.status
+        mutated = mutate(self.mutator, key, url, payload) if status == 200 else None
         with self.lock:
             posts, users = _billable(payload, data_kind) if status == 200 else ([], [])
             billed = self.usage.bill(key, now, posts, users)
-            self.usage.record(endpoint=key, status=status, url=url, now=now, posts=billed[0], users=billed[1])
-        return _json(payload, status, headers)
+            self.usage.record(endpoint=key, status=status, url=url, now=now, posts=billed[0], users=billed[1],
+                              fault="mutated" if mutated is not None else None)
+        if isinstance(mutated, RawBody):
+            return Response(mutated.content, status_code=mutated.status, media_type=mutated.content_type,
+                            headers=headers)
+        return _json(payload if mutated is None else mutated, status, headers)
 
 
 def create_app(

@@ -8,12 +8,13 @@ the classic names, so both are accepted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 # Endpoint keys: stable names for per-endpoint rate-limit budgets and cost accounting.
 ENDPOINT_TWEETS = "GET /2/tweets"
@@ -51,6 +52,48 @@ def snowflake_time(snowflake_id: str | int) -> datetime:
     return datetime.fromtimestamp(ms // 1000, UTC) + timedelta(milliseconds=ms % 1000)
 
 
+MAX_ID = 2**63 - 1  # ids are signed 64-bit snowflakes (a BIGINT in our tables)
+MAX_COUNT = 2**31 - 1  # counters are INTEGER columns; impressions are BIGINT
+_ID = re.compile(r"[0-9]{1,19}", re.ASCII)
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _x_id(value: str) -> str:
+    # The spec's pattern (^[0-9]{1,19}$), within a BIGINT: anything else cannot be stored or compared as an id.
+    if not _ID.fullmatch(value) or not 0 < int(value) <= MAX_ID:
+        raise ValueError(f"not an X id (1 to 19 digits, at most {MAX_ID}): {value[:40]!r}")
+    return value
+
+
+XId = Annotated[str, AfterValidator(_x_id)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+BigCount = Annotated[int, Field(ge=0, le=MAX_ID)]
+
+
+def storable_text(value: str) -> str:
+    """Text as PostgreSQL can hold it: NULs dropped, lone surrogates (valid JSON escapes, invalid UTF-8) as U+FFFD."""
+    if value.isascii():
+        return value.replace("\x00", "") if "\x00" in value else value
+    return _SURROGATE.sub("\ufffd", value.replace("\x00", ""))
+
+
+def _utc(value: datetime) -> datetime:
+    # X's times are UTC: a naive one is read as UTC, an offset one converted (comparing it with our aware
+    # instants would otherwise fail far from here, in a poller)
+    if value.tzinfo is UTC:
+        return value
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"time out of range: {value.isoformat()}") from None
+
+
+Text = Annotated[str, AfterValidator(storable_text)]
+Instant = Annotated[datetime, AfterValidator(_utc)]
+# a cursor we store (backfill_cursor is 512 characters, with room for a replies group's job ids); X's are ~50
+Token = Annotated[str, Field(max_length=256), AfterValidator(storable_text)]
+
+
 class _XModel(BaseModel):
     # coerce_numbers_to_str: ids must be str, but a simulator or proxy that emits numbers should not
     # turn a whole page into a MalformedResponse.
@@ -66,34 +109,34 @@ class _Counts(_XModel):
 
 
 class TweetMetrics(_Counts):
-    retweet_count: int = Field(0, validation_alias=AliasChoices("retweet_count", "repost_count"))
-    reply_count: int = 0
-    like_count: int = 0
-    quote_count: int = 0
-    bookmark_count: int = 0
-    impression_count: int = 0
+    retweet_count: Count = Field(0, validation_alias=AliasChoices("retweet_count", "repost_count"))
+    reply_count: Count = 0
+    like_count: Count = 0
+    quote_count: Count = 0
+    bookmark_count: Count = 0
+    impression_count: BigCount = 0
 
 
 class UserMetrics(_Counts):
-    followers_count: int = 0
-    following_count: int = 0
-    tweet_count: int = Field(0, validation_alias=AliasChoices("tweet_count", "post_count"))
-    listed_count: int = 0
-    like_count: int = 0
+    followers_count: Count = 0
+    following_count: Count = 0
+    tweet_count: Count = Field(0, validation_alias=AliasChoices("tweet_count", "post_count"))
+    listed_count: BigCount = 0
+    like_count: BigCount = 0
 
 
 class ReferencedTweet(_XModel):
     type: str  # retweeted | quoted | replied_to
-    id: str
+    id: XId
 
 
 class Tweet(_XModel):
-    id: str
-    text: str = ""
-    author_id: str | None = None
-    created_at: datetime | None = None
-    conversation_id: str | None = None
-    in_reply_to_user_id: str | None = None
+    id: XId
+    text: Text = ""
+    author_id: XId | None = None
+    created_at: Instant | None = None
+    conversation_id: XId | None = None
+    in_reply_to_user_id: XId | None = None
     public_metrics: TweetMetrics | None = None
     referenced_tweets: list[ReferencedTweet] = Field(default_factory=list)
     edit_history_tweet_ids: list[str] = Field(default_factory=list)
@@ -129,18 +172,18 @@ class Tweet(_XModel):
 
 
 class User(_XModel):
-    id: str
-    name: str = ""
-    username: str = ""
-    description: str = ""
-    created_at: datetime | None = None
-    profile_image_url: str | None = None
+    id: XId
+    name: Text = ""
+    username: Text = ""
+    description: Text = ""
+    created_at: Instant | None = None
+    profile_image_url: Text | None = None
     public_metrics: UserMetrics | None = None
     verified: bool | None = None
-    verified_type: str | None = None
+    verified_type: Text | None = None
     protected: bool | None = None
-    location: str | None = None
-    url: str | None = None
+    location: Text | None = None
+    url: Text | None = None
 
     @field_validator("name", "username", "description", mode="before")
     @classmethod
@@ -151,10 +194,10 @@ class User(_XModel):
 class Problem(_XModel):
     """One entry of a partial ``errors`` array: an item X could not return, not a failed request."""
 
-    value: str | None = None
+    value: Text | None = None
     # Older v1.1-style entries carry ``message`` instead of ``detail``.
-    detail: str | None = Field(None, validation_alias=AliasChoices("detail", "message"))
-    title: str | None = None
+    detail: Text | None = Field(None, validation_alias=AliasChoices("detail", "message"))
+    title: Text | None = None
     resource_type: str | None = None
     parameter: str | None = None
     resource_id: str | None = None
@@ -200,7 +243,7 @@ class Includes(_XModel):
 
 class Meta(_XModel):
     result_count: int | None = None
-    next_token: str | None = None
+    next_token: Token | None = None
     previous_token: str | None = None
     newest_id: str | None = None
     oldest_id: str | None = None
