@@ -61,6 +61,10 @@ class CampaignNotFound(CampaignError):
 
 # ---------------------------------------------------------------- validation
 
+MAX_DAYS = 3650  # a monitoring window of ten years; longer ones only overflow date arithmetic (a 500)
+MAX_COUNT = 2**31 - 1  # thresholds and minutes are INTEGER columns
+
+
 def _window(data: CampaignInput, now: datetime, errors: dict[str, list[str]]) -> tuple[datetime, datetime]:
     starts_at = ensure_utc(data.starts_at) if data.starts_at else now
     if data.ends_at is not None and data.days is not None:
@@ -68,15 +72,22 @@ def _window(data: CampaignInput, now: datetime, errors: dict[str, list[str]]) ->
     if data.ends_at is not None:
         ends_at = ensure_utc(data.ends_at)
     elif data.days is not None:
-        if data.days <= 0:
-            errors.setdefault("days", []).append(f"the window must be longer than 0 days (got {data.days:g})")
+        if not 0 < data.days <= MAX_DAYS:  # (NaN fails this too)
+            errors.setdefault("days", []).append(f"the window must be longer than 0 days and at most {MAX_DAYS} "
+                                                 f"(got {data.days:g})")
             return starts_at, starts_at
-        ends_at = starts_at + timedelta(days=data.days)
+        try:
+            ends_at = starts_at + timedelta(days=data.days)
+        except OverflowError:
+            errors.setdefault("starts_at", []).append("the window would end after the year 9999")
+            return starts_at, starts_at
     else:
         errors.setdefault("days", []).append("give a monitoring window: days, or an end time")
         return starts_at, starts_at
     if ends_at <= starts_at:
         errors.setdefault("ends_at", []).append("the window must end after it starts")
+    elif ends_at - starts_at > timedelta(days=MAX_DAYS):
+        errors.setdefault("ends_at", []).append(f"the window is at most {MAX_DAYS} days")
     return starts_at, ends_at
 
 
@@ -93,6 +104,8 @@ def _check_name(name: str, errors: dict[str, list[str]]) -> None:
 def _check_threshold(threshold: int, errors: dict[str, list[str]]) -> None:
     if threshold < 0:
         errors.setdefault("threshold", []).append(f"the alert threshold cannot be negative (got {threshold})")
+    elif threshold > MAX_COUNT:
+        errors.setdefault("threshold", []).append(f"the alert threshold is at most {MAX_COUNT}")
 
 
 def _check_spacing(spacing_minutes: int, poll_interval_minutes: int, errors: dict[str, list[str]]) -> None:
@@ -151,8 +164,9 @@ def validate_input(data: CampaignInput, *, now: datetime,
         errors.setdefault("main", []).append("add at least one post URL (main, influencer or investor)")
     starts_at, ends_at = _window(data, now, errors)
     _check_threshold(data.threshold, errors)
-    if data.poll_interval_minutes < 1:
-        errors.setdefault("poll_interval_minutes", []).append("the poll interval is at least 1 minute")
+    if not 1 <= data.poll_interval_minutes <= 60 * 24 * MAX_DAYS:
+        errors.setdefault("poll_interval_minutes", []).append(
+            "the poll interval is at least 1 minute and at most the longest window")
     _check_spacing(data.spacing_minutes, data.poll_interval_minutes, errors)
     _check_notify_urls(data.notify_urls, errors)
     if errors:
@@ -318,7 +332,13 @@ def _refuse_if_completed(campaign: Campaign, what: str) -> None:
 
 # ---------------------------------------------------------------- reading and state changes
 
+MAX_ROW_ID = 2**31 - 1  # campaign ids are INTEGER: a larger one (from a URL) cannot exist, and the database
+# would refuse to compare with it (a 500 instead of a 404)
+
+
 def get(session: Session, *, campaign_id: int, workspace_id: int | None = None) -> Campaign:
+    if not 0 < campaign_id <= MAX_ROW_ID:
+        raise CampaignNotFound(campaign_id)
     query = select(Campaign).where(Campaign.id == campaign_id).options(selectinload(Campaign.tweets))
     if workspace_id is not None:
         query = query.where(Campaign.workspace_id == workspace_id)

@@ -70,6 +70,8 @@ from socap.reports.schemas import (
 
 T = TypeVar("T")
 MAX_PER_PAGE = 500
+MAX_PAGE = 1_000_000  # pages of up to MAX_PER_PAGE rows: offsets stay far inside a BIGINT
+MAX_X_ID = 2**63 - 1
 ACTION_FIELD = {"retweet": "retweets", "reply": "replies", "quote": "quotes"}
 COUNTER_OF_ACTION = {"retweet": "retweet_count", "reply": "reply_count", "quote": "quote_count"}
 
@@ -340,7 +342,7 @@ def engagements(session: Session, *, campaign: Campaign, filters: Filters, now: 
 
 
 def _engagement_page(session: Session, scope: Scope, *, page: int, per_page: int) -> EngagementPage:
-    page = max(1, int(page))
+    page = min(max(1, int(page)), MAX_PAGE)  # far past the end is empty; beyond MAX_PAGE the OFFSET overflows
     per_page = min(max(1, int(per_page)), MAX_PER_PAGE)
     total = _count(session, scope)
     rows = _page_rows(session, scope, offset=(page - 1) * per_page, limit=per_page) if total else []
@@ -432,6 +434,8 @@ def account_detail(session: Session, *, campaign: Campaign, account_id: int) -> 
     """An engaging account: profile, importance with its seeds, category with its evidence, suspicion
     flags, and every engagement in this campaign (oldest first). LookupError if it never engaged here."""
     account_id = int(account_id)
+    if not 0 < account_id <= MAX_X_ID:  # no X id is larger (the query itself would fail on it)
+        raise LookupError(f"account {account_id} has not engaged in campaign {campaign.id}")
     rows = session.execute(select(Engagement.id, Engagement.action, Engagement.campaign_tweet_id, Engagement.text,
                                   Engagement.engaged_at)
                            .where(Engagement.campaign_id == campaign.id, Engagement.account_id == account_id)

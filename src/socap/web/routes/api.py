@@ -93,9 +93,6 @@ class ApiRoute(APIRoute):
         return route
 
 
-router = APIRouter(prefix="/api/v1", tags=["api"], route_class=ApiRoute)
-
-
 # ---------------------------------------------------------------- shapes of errors (for /docs)
 
 class MissingPostOut(BaseModel):
@@ -117,6 +114,11 @@ class ValidationErrorOut(BaseModel):
 class MessageOut(BaseModel):
     detail: str
 
+
+# every route answers a bad parameter or body with ValidationErrorOut (ApiRoute above), not FastAPI's default
+router = APIRouter(prefix="/api/v1", tags=["api"], route_class=ApiRoute, responses={
+    400: {"model": MessageOut, "description": "the body is not readable JSON"},
+    422: {"model": ValidationErrorOut, "description": "invalid input; nothing was changed"}})
 
 NOT_FOUND = {404: {"model": MessageOut, "description": "no such campaign in your workspace"}}
 INVALID = {422: {"model": ValidationErrorOut, "description": "invalid input; nothing was changed"}}
@@ -146,7 +148,7 @@ def query_filters(
 
 
 FiltersDep = Annotated[Filters, Depends(query_filters)]
-Page = Annotated[int, Query(ge=1, description="page number, 50 rows a page")]
+Page = Annotated[int, Query(ge=1, le=reports.MAX_PAGE, description="page number, 50 rows a page")]
 
 
 def user_campaign(session: Session, user: Principal, campaign_id: int) -> Campaign:

@@ -76,13 +76,18 @@ def report_download(campaign_id: int, fmt: str, user: PageUser, rt: RuntimeDep) 
     return _download(rt, user, campaign_id, fmt)
 
 
-@router.get("/api/v1/campaigns/{campaign_id}/report", response_model=Report, tags=["reports"])
+REPORT_NOT_FOUND = {404: {"description": "no such campaign in your workspace (or no such format)"}}
+
+
+@router.get("/api/v1/campaigns/{campaign_id}/report", response_model=Report, tags=["reports"],
+            responses=REPORT_NOT_FOUND)
 def report_json(campaign_id: int, user: ApiUser, rt: RuntimeDep) -> JSONResponse:
     """The frozen final report of a completed campaign, else an interim one (``kind``)."""
     return JSONResponse(_report(rt, user, campaign_id).model_dump(mode="json"))
 
 
-@router.get("/api/v1/campaigns/{campaign_id}/report.{fmt}", tags=["reports"])
+@router.get("/api/v1/campaigns/{campaign_id}/report.{fmt}", tags=["reports"],
+            responses={**REPORT_NOT_FOUND, 503: {"description": "no Chromium to print the PDF with"}})
 def report_file(campaign_id: int, fmt: str, user: ApiUser, rt: RuntimeDep) -> Response:
     """The report as a file: html, json, csv (engagements), accounts-csv or pdf."""
     return _download(rt, user, campaign_id, fmt)
