@@ -36,7 +36,7 @@ def test_the_public_routes_are_exactly_the_listed_ones(site):
     listed = {(e.method, e.path) for e in endpoints(app)}
     assert set(PUBLIC) <= listed, "a listed public route no longer exists: update support.PUBLIC"
     assert set(mounts(app)) == set(PUBLIC_MOUNTS)
-    with httpx.Client(base_url=site.server.url) as anon:
+    with httpx.Client(timeout=30, base_url=site.server.url) as anon:
         assert anon.get("/healthz").json() == {"status": "ok"}
         assert anon.get("/login").status_code == 200
         for path in ("/static/app.css", "/static/app.js", *PUBLIC_PATHS):

@@ -61,9 +61,9 @@ def test_every_write_refuses_a_missing_or_foreign_csrf_token(site):
 
 
 def test_sign_in_needs_the_token_of_the_form_it_was_shown(site):
-    attacker = httpx.Client(base_url=site.server.url)
+    attacker = httpx.Client(timeout=30, base_url=site.server.url)
     planted = csrf_from(attacker.get("/login").text)
-    victim = httpx.Client(base_url=site.server.url)
+    victim = httpx.Client(timeout=30, base_url=site.server.url)
     victim.get("/login")
     # a login form posted from another site (login CSRF) with the attacker's token fails in the victim's session
     for data in ({}, {"csrf_token": planted}):

@@ -84,7 +84,7 @@ def test_every_page_carries_the_headers_and_needs_nothing_the_csp_forbids(site):
         for fmt in ("html", "json", "csv") if "fmt" in route.params else ("-",):
             r = bob.get(route.url(**site.values(site.theirs, fmt=fmt)))
             if r.status_code == 401:  # a route for tokens only (/metrics)
-                r = httpx.get(site.server.url + route.path, headers=site.bob_api.headers)
+                r = httpx.get(timeout=30, url=site.server.url + route.path, headers=site.bob_api.headers)
             assert r.status_code == 200, (str(route), r.status_code)
             assert_security_headers(r, str(route))
             if r.headers["content-type"].startswith("text/html") and "attachment" not in r.headers.get(
@@ -93,7 +93,8 @@ def test_every_page_carries_the_headers_and_needs_nothing_the_csp_forbids(site):
                 pages += 1
     assert pages >= 10  # list, new, dashboard, post, account, categories, alerts, edit, delete, report
     # the sign-in page and the API answer with them too
-    for r in (httpx.get(site.server.url + "/login"), site.bob_api.get(f"/campaigns/{site.theirs}/summary")):
+    for r in (httpx.get(timeout=30, url=site.server.url + "/login"),
+              site.bob_api.get(f"/campaigns/{site.theirs}/summary")):
         assert_security_headers(r, str(r.url))
     # a nonce is never reused
     nonces = {re.search(r"'nonce-([^']+)'", bob.get(f"/campaigns/{site.theirs}/report").headers[
@@ -102,7 +103,7 @@ def test_every_page_carries_the_headers_and_needs_nothing_the_csp_forbids(site):
 
 
 def test_error_pages_carry_the_headers(site):
-    anon = httpx.Client(base_url=site.server.url)
+    anon = httpx.Client(timeout=30, base_url=site.server.url)
     bob = site.browser("bob@example.com")
     errors = {
         "404 unknown path, anonymous": anon.get("/no/such/page"),
@@ -124,11 +125,12 @@ def test_a_server_error_carries_the_headers_and_hides_its_cause(make_runtime, se
     """A 500 is answered by Starlette outside every middleware: SOCAP's own handler must add the headers."""
     rt = make_runtime(database_url=f"sqlite:///{tmp_path / 'empty.db'}")  # reachable, but no tables
     server = serve_web(rt)
-    client = httpx.Client(base_url=server.url)
+    client = httpx.Client(timeout=30, base_url=server.url)
     token = csrf_from(client.get("/login").text)
     page = client.post("/login", data={"csrf_token": token, "email": "ana@example.com", "password": PASSWORD})
     # (a fresh connection: uvicorn closes the one an unhandled error happened on)
-    api = httpx.get(server.url + "/api/v1/campaigns", headers={"Authorization": "Bearer socap_whatever"})
+    api = httpx.get(timeout=30, url=server.url + "/api/v1/campaigns",
+                    headers={"Authorization": "Bearer socap_whatever"})
     for what, r in (("page", page), ("API", api)):
         assert r.status_code == 500, what
         assert_security_headers(r, what)
@@ -143,6 +145,6 @@ def test_hsts_when_served_over_https(make_runtime, serve_web):
     make_user(rt, "ana@example.com")
     server = serve_web(rt)
     token = {"Authorization": f"Bearer {api_token(rt, 'ana@example.com')}"}
-    for r in (httpx.get(server.url + "/login"), httpx.get(server.url + "/healthz"),
-              httpx.get(server.url + "/api/v1/me", headers=token)):
+    for r in (httpx.get(timeout=30, url=server.url + "/login"), httpx.get(timeout=30, url=server.url + "/healthz"),
+              httpx.get(timeout=30, url=server.url + "/api/v1/me", headers=token)):
         assert r.headers["strict-transport-security"] == "max-age=31536000", str(r.url)

@@ -29,7 +29,8 @@ class Browser:
     """A browser at one client address, with a sign-in form loaded."""
 
     def __init__(self, server, address: str):
-        self.client = httpx.Client(base_url=server.url, transport=httpx.HTTPTransport(local_address=address))
+        self.client = httpx.Client(timeout=30, base_url=server.url,
+                                   transport=httpx.HTTPTransport(local_address=address))
         self.token = csrf_from(self.client.get("/login").text)
 
     def sign_in(self, email: str, password: str) -> httpx.Response:

@@ -132,7 +132,7 @@ def test_an_x_error_echoing_the_token_is_redacted_in_the_api_answer(start_simula
     echo = {"title": "Forbidden", "type": "about:blank", "status": 403, "detail": f"token {BEARER} refused"}
     sim.sim.set_faults(FaultProfile(scripted=[ScriptedFault(endpoint="*", status=403, body=echo, times=5)]))
     token = api_token(rt, "bob@example.com")
-    r = httpx.post(server.url + "/api/v1/campaigns", headers={"Authorization": f"Bearer {token}"},
+    r = httpx.post(timeout=30, url=server.url + "/api/v1/campaigns", headers={"Authorization": f"Bearer {token}"},
                    json={**{k: v for k, v in SCENARIO.campaign_spec().items() if k != "starts_at"}})
     assert r.status_code == 502 and r.json()["detail"].startswith("X API: ") and "[redacted]" in r.text, r.text
     assert_no_secret(r.text, "the 502 answer")

@@ -32,7 +32,7 @@ def site(make_runtime, serve_web, clock):
 
 
 def _sign_in(server, client: httpx.Client | None = None) -> tuple[httpx.Client, httpx.Response]:
-    client = client or httpx.Client(base_url=server.url)
+    client = client or httpx.Client(timeout=30, base_url=server.url)
     token = csrf_from(client.get("/login").text)
     r = client.post("/login", data={"csrf_token": token, "email": EMAIL, "password": PASSWORD, "next": "/"})
     assert r.status_code == 303, r.text
@@ -40,7 +40,7 @@ def _sign_in(server, client: httpx.Client | None = None) -> tuple[httpx.Client, 
 
 
 def _with_cookie(server, value: str) -> httpx.Client:
-    return httpx.Client(base_url=server.url, cookies={"socap_session": value})
+    return httpx.Client(timeout=30, base_url=server.url, cookies={"socap_session": value})
 
 
 def _signed_in(client: httpx.Client) -> bool:
@@ -49,7 +49,7 @@ def _signed_in(client: httpx.Client) -> bool:
 
 def test_signing_in_starts_a_new_session(site):
     _, server, _ = site
-    client = httpx.Client(base_url=server.url)
+    client = httpx.Client(timeout=30, base_url=server.url)
     before_token = csrf_from(client.get("/login").text)
     before_cookie = client.cookies["socap_session"]
     _sign_in(server, client)
@@ -131,10 +131,10 @@ def test_the_session_cookie_flags(site, make_runtime, serve_web):
     secure_rt = make_runtime(secure_cookies=True)
     make_user(secure_rt, "sec@example.com")
     secure = serve_web(secure_rt)
-    form = httpx.get(secure.url + "/login")
+    form = httpx.get(timeout=30, url=secure.url + "/login")
     assert "secure" in [p.strip().lower() for p in form.headers["set-cookie"].split(";")]
     # (httpx, like a browser, keeps a Secure cookie off plain http: hand it over as a proxy ending TLS would)
-    r = httpx.post(secure.url + "/login", cookies={"socap_session": form.cookies["socap_session"]},
+    r = httpx.post(timeout=30, url=secure.url + "/login", cookies={"socap_session": form.cookies["socap_session"]},
                    data={"csrf_token": csrf_from(form.text), "email": "sec@example.com", "password": PASSWORD})
     assert r.status_code == 303
     assert "secure" in [p.strip().lower() for p in r.headers["set-cookie"].split(";")]

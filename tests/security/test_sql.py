@@ -187,7 +187,7 @@ def test_hostile_strings_are_stored_and_returned_verbatim(site):
                   "since=2025-01-01' OR '1'='1"):
         r = api.get(f"/campaigns/{created[2]}/summary?{query}")
         assert r.status_code == 422, query
-    anon = httpx.Client(base_url=server.url)
+    anon = httpx.Client(timeout=30, base_url=server.url)
     token = csrf_from(anon.get("/login").text)
     for email in ("' OR '1'='1", "ana@example.com' --", "ana@example.com'; DROP TABLE app_user;--"):
         assert anon.post("/login", data={"csrf_token": token, "email": email, "password": "x' OR '1'='1"}
@@ -209,7 +209,7 @@ def test_a_nul_byte_is_refused_clearly(site):
     assert r.status_code == 400 and "control character" in r.text
     assert api.get(f"/campaigns/{created}").json()["name"] == "fine"
     # nor can it reach a query through the sign-in form
-    anon = httpx.Client(base_url=server.url)
+    anon = httpx.Client(timeout=30, base_url=server.url)
     token = csrf_from(anon.get("/login").text)
     r = anon.post("/login", data={"csrf_token": token, "email": "ana\x00@example.com", "password": "x\x00y"})
     assert r.status_code == 400 and "Wrong e-mail or password." in r.text
