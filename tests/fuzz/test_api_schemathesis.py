@@ -49,7 +49,6 @@ ORDER = {"GET": 0, "PATCH": 1, "POST": 2, "DELETE": 3}
 def _seed_odd_data(server, rt) -> int:
     """Scenario 1's campaign after two hours, its first retweets and replies carrying hostile text and dates."""
     import_and_sync_seeds(rt, SCENARIO)
-    make_user(rt, "fuzz@example.com")  # the workspace the seeds went into is this user's
     campaign_id = create_campaign(rt, SCENARIO)
     hostile = PageMutator("GET /2/tweets/:id/retweets", _text(HOSTILE, ["text", "name", "username", "description"]),
                           only_index=False)
@@ -64,17 +63,24 @@ def _seed_odd_data(server, rt) -> int:
 
 
 @pytest.fixture
-def api(start_simulator, make_runtime, serve_web):
+def site(start_simulator, make_runtime, serve_web):
+    """(simulator, runtime, the dashboard's URL, an API token of fuzz@example.com): no campaign yet."""
     server = start_simulator(SCENARIO)
     rt = make_runtime(server)
+    make_user(rt, "fuzz@example.com")  # the workspace the seeds go into is this user's
+    return server, rt, serve_web(rt).url, api_token(rt, "fuzz@example.com")
+
+
+@pytest.fixture
+def api(site):
+    server, rt, url, token = site
     campaign_id = _seed_odd_data(server, rt)
     with rt.db.session() as s:
         post_ids = list(s.scalars(select(CampaignTweet.id).where(CampaignTweet.campaign_id == campaign_id)))
         account_ids = list(s.scalars(select(Engagement.account_id).where(Engagement.campaign_id == campaign_id)
                                      .distinct()))
-    web = serve_web(rt)
-    return {"url": web.url, "token": api_token(rt, "fuzz@example.com"), "campaign_id": campaign_id,
-            "post_ids": post_ids, "account_ids": account_ids}
+    return {"url": url, "token": token, "campaign_id": campaign_id, "post_ids": post_ids,
+            "account_ids": account_ids}
 
 
 def _operations(api: dict):
@@ -125,8 +131,10 @@ def test_api_v1_never_answers_5xx_and_conforms_to_its_schema(api, examples):
     assert not failures, "\n\n".join(failures)
 
 
-def test_api_v1_without_a_token_answers_401_on_every_operation(api):
+def test_api_v1_without_a_token_answers_401_on_every_operation(site):
     """The same operations without credentials: refused, never a 5xx and never data."""
+    _, _, url, token = site
+    api = {"url": url, "token": token}
     for operation in _operations(api):
         path = operation.path
         for name in ("campaign_id", "post_id", "account_id"):
