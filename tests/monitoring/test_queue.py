@@ -39,10 +39,10 @@ def test_a_task_message_round_trips_through_each_backend(kind, tmp_path):
     huey.flush()
     queue = TaskQueue(huey)
     owner = f"tick-{uuid.uuid4().hex[:8]}"
-    queue.enqueue(TaskMessage("metrics", (1, 2, 3), 7, owner))
+    queue.enqueue(TaskMessage("metrics", (1, 2, 3), 7, owner, 4))
     assert queue.pending() == 1
     task = huey.dequeue()
-    assert task.name == "socap.poll" and task.args == ("metrics", [1, 2, 3], 7, owner)
+    assert task.name == "socap.poll" and task.args == ("metrics", [1, 2, 3], 7, owner, 4)  # 4: the campaign
     assert queue.pending() == 0
     huey.flush()
 

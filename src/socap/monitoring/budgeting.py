@@ -114,8 +114,10 @@ def _stored_counts(session: Session, jobs: Sequence[PollJob]) -> dict[tuple[int,
 def demands(session: Session, rows: Iterable[tuple[PollJob, str]]) -> list[Demand]:
     """(job, its post's category) → the jobs' demands, most valuable first."""
     rows = list(rows)
-    first_backfills = [j for j, _ in rows if j.kind != "metrics" and not j.backfill_done and j.last_count is None]
-    stored = _stored_counts(session, first_backfills) if first_backfills else {}
+    # only a resumed first backfill has stored anything yet (its first page saved its cursor with its rows)
+    resumed = [j for j, _ in rows if j.kind != "metrics" and not j.backfill_done and j.last_count is None
+               and j.backfill_cursor]
+    stored = _stored_counts(session, resumed) if resumed else {}
     found = []
     for job, category in rows:
         held = stored.get((job.campaign_tweet_id, ACTION.get(job.kind, "")), 0)

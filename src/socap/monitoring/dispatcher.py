@@ -137,7 +137,7 @@ def _claim(session: Session, now: datetime, owner: str, lease: timedelta, limit:
              .order_by(PollJob.next_run_at, PollJob.id).limit(limit * CANDIDATES_PER_CLAIM))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=PollJob)
-    rows = session.execute(query).all()
+    rows = _after_first_metrics(session, session.execute(query).all(), now=now)
     jobs_by_id = {job.id: job for job, _ in rows}
     granted = budgeting.allocate(budgeting.demands(session, rows), available)[:limit]
     claimed = [jobs_by_id[demand.job_id] for demand, _ in granted]
@@ -147,6 +147,17 @@ def _claim(session: Session, now: datetime, owner: str, lease: timedelta, limit:
     if len(granted) < len(rows):
         log.info("budget: %d of %d due jobs claimed, the rest wait for budget", len(granted), len(rows))
     return claimed, {demand.job_id: demand.rank for demand, _ in granted}
+
+
+def _after_first_metrics(session: Session, rows: Sequence, *, now: datetime) -> list:
+    """Drop the engagement jobs of posts whose first metrics poll is due or running: their counters are not
+    known yet, so their pass could not record what it covered (gating would run it again next cycle) and its
+    cost could not be estimated. They run at the next tick, once the poll has told."""
+    polling = {job.campaign_tweet_id for job, _ in rows if job.kind == "metrics"}
+    polling |= set(session.scalars(select(PollJob.campaign_tweet_id).where(
+        PollJob.kind == "metrics", PollJob.lease_owner.is_not(None), PollJob.lease_expires_at > now)))
+    return [(job, category) for job, category in rows
+            if job.kind == "metrics" or job.observed_count is not None or job.campaign_tweet_id not in polling]
 
 
 def _run_for(session: Session, campaign: Campaign, *, now: datetime, starts_cycle: bool) -> int:
