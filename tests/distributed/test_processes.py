@@ -94,10 +94,13 @@ def _kill_mid_task(cluster: Cluster, rt, name: str) -> tuple[float, dict[int, tu
     """Freeze worker ``name`` (SIGSTOP) while a task it is running holds leased jobs, then SIGKILL it.
 
     Returns the kill's wall time and, per job its running tasks held then, (lease owner, lease expiry).
-    A frozen worker holding nothing (between two tasks) is let go (SIGCONT) and tried again."""
+    The leases are read half a second after the freeze: a COMMIT the worker sent just before it (releasing
+    its jobs) has landed by then, and what it had not committed dies with it. A frozen worker holding nothing
+    (between two tasks) is let go (SIGCONT) and tried again."""
     worker = cluster.processes[name]
     for _ in range(300):
         worker.signal(signal.SIGSTOP)
+        time.sleep(0.5)
         running = [t for t in task_log(worker.log) if t.finished is None]
         with rt.db.session() as s:
             rows = s.execute(select(PollJob.id, PollJob.lease_owner, PollJob.lease_expires_at)
