@@ -27,6 +27,11 @@ SERVER_ERROR_PAGE = ('<!doctype html><html lang="en"><head><meta charset="utf-8"
 SESSION_DAYS = auth_service.SESSION_DAYS  # the cookie lives as long as the server-side session
 
 
+def wants_json(request: Request) -> bool:
+    """Errors of the API and the machine-read routes are JSON; the pages' are HTML."""
+    return request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/openapi.json", "/metrics")
+
+
 @cache
 def plotly_js() -> bytes:
     """Plotly's bundle from the installed package: the pages work with no internet."""
@@ -58,7 +63,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
-        if request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/openapi.json", "/metrics"):
+        if wants_json(request):
             from fastapi.exception_handlers import http_exception_handler
 
             return await http_exception_handler(request, exc)
@@ -70,7 +75,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         # Starlette sends this from outside every middleware: the security headers are added here; the cause
         # goes to the log (uvicorn logs the traceback), never to the client
         headers = {k.decode(): v.decode() for k, v in security_headers(request.url.path, hsts=settings.secure_cookies)}
-        if request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/openapi.json"):
+        if wants_json(request):
             return JSONResponse({"detail": "internal server error"}, status_code=500, headers=headers)
         return HTMLResponse(SERVER_ERROR_PAGE, status_code=500, headers=headers)
 
