@@ -183,7 +183,8 @@ def poll_list(work: Work, job_id: int) -> None:
     seen_max = newest or 0
     # anything created after this pass started has a larger id than the floor; a resumed backfill's own
     # start is earlier (its first page's newest id, backfill_newest, covers it) so it gets no floor
-    floor = 0 if (backfill and cursor) else snowflake_at(work.clock.now() - SEARCH_MARGIN)
+    resumed = bool(backfill and cursor)
+    floor = 0 if resumed else snowflake_at(work.clock.now() - SEARCH_MARGIN)
     followed = {cursor} if cursor else set()
     while True:
         page = _fetch_list(work.client, kind, tweet_id, cursor)
@@ -209,7 +210,7 @@ def poll_list(work: Work, job_id: int) -> None:
                 job.backfill_newest = seen_max or None
             if done:
                 _finish_pass(session, job, backfill=backfill, seen_max=max(seen_max, floor), observed=observed,
-                             now=now, work=work)
+                             now=now, work=work, resumed=resumed)
             work.stats.flush(session, run_id=work.run_id, now=now)
         if done:
             return
@@ -218,7 +219,10 @@ def poll_list(work: Work, job_id: int) -> None:
 
 
 def _finish_pass(session: Session, job: PollJob, *, backfill: bool, seen_max: int, observed: int | None,
-                 now: datetime, work: Work) -> None:
+                 now: datetime, work: Work, resumed: bool = False) -> None:
+    """``resumed``: a backfill continued from a saved cursor. It covers the list as it stood when it began (up
+    to its watermark), not X's counter when it resumed: it records no count and leaves the job due, so a delta
+    pass fetches what came in between (count gating would otherwise take the list for complete)."""
     campaign, row = _context(session, job)
     if seen_max:
         job.watermark = max(job.watermark or 0, seen_max)
@@ -231,14 +235,14 @@ def _finish_pass(session: Session, job: PollJob, *, backfill: bool, seen_max: in
             if job.next_reconcile_at else gating.first_reconcile_at(
                 tweet_row_id=row.id, campaign_start=campaign.starts_at, done_at=now,
                 poll_interval=_interval(campaign), reconcile_interval=work.reconcile_interval)
-    if observed is not None:
+    if observed is not None and not resumed:
         job.last_count = observed
     # a metrics poll that committed while this pass ran may have seen the counter grow past what the pass
     # started from, and made the job due: finishing must not undo that (what it saw would wait for the next
     # metrics poll — for ever, after the campaign's final one)
     grew_meanwhile = job.observed_count is not None and job.last_count is not None \
         and job.observed_count > job.last_count
-    jobs.succeed(job, now=now, next_run_at=now if grew_meanwhile else None)
+    jobs.succeed(job, now=now, next_run_at=now if grew_meanwhile or resumed else None)
 
 
 # ---------------------------------------------------------------- replies (recent search)
@@ -293,7 +297,8 @@ def poll_replies(work: Work, job_ids: list[int]) -> None:
         if since_id < snowflake_at(started - SEARCH_WINDOW + SEARCH_MARGIN):
             since_id = None  # too old for recent search: take the whole 7 days (duplicates are ignored)
     # see poll_list: only a pass that starts from the top may use its start time as a floor
-    floor = 0 if token else snowflake_at(started - SEARCH_MARGIN)
+    resumed = token is not None
+    floor = 0 if resumed else snowflake_at(started - SEARCH_MARGIN)
     seen: dict[int, int] = {m[0]: m[5] or 0 for m in members}
     followed = {token} if token else set()
     while True:
@@ -325,7 +330,7 @@ def poll_replies(work: Work, job_ids: list[int]) -> None:
                 for job in jobs.owned_jobs(session, ids, owner=work.owner):
                     observed = next(m[4] for m in members if m[0] == job.id)
                     _finish_pass(session, job, backfill=backfill, seen_max=max(seen[job.id], floor),
-                                 observed=observed, now=now, work=work)
+                                 observed=observed, now=now, work=work, resumed=resumed)
             work.stats.flush(session, run_id=work.run_id, now=now)
         if token is None:
             return
