@@ -47,12 +47,13 @@ def test_a_later_wave_of_the_same_run_is_spread_over_the_rest_of_its_window(star
         for importance in (30, 20, 10):
             _alert(s, campaign_id, run_id, importance, t0 + timedelta(minutes=4))
 
-    # first wave, slotted once the settle time has passed: 20 minutes / 3
+    # first wave, slotted once the settle time has passed: from then over the 14 minutes left of the window
+    # (no slot already past: those would all go out at once)
     with rt.db.write() as s:
         slot_pending(s, now=t0 + timedelta(minutes=6))
-    assert _slots(rt, campaign_id) == {30: t0, 20: t0 + timedelta(minutes=6, seconds=40),
-                                       10: t0 + timedelta(minutes=13, seconds=20)}
-    # the outbox sent the two that fell due; then the run finds three more
+    assert _slots(rt, campaign_id) == {30: t0 + timedelta(minutes=6), 20: t0 + timedelta(minutes=10, seconds=40),
+                                       10: t0 + timedelta(minutes=15, seconds=20)}
+    # the outbox sent the one that fell due; then the run finds three more
     now = t0 + timedelta(minutes=7)
     with rt.db.write() as s:
         sent = select(Alert.id).where(Alert.campaign_id == campaign_id, Alert.scheduled_send_at <= now)
@@ -64,9 +65,9 @@ def test_a_later_wave_of_the_same_run_is_spread_over_the_rest_of_its_window(star
         slot_pending(s, now=now)
 
     slots = _slots(rt, campaign_id)
-    # the four unsent ones, highest first, one at a time over the 13 minutes left of the run's window
-    step = timedelta(minutes=13) / 4
-    assert slots == {25: now, 15: now + step, 10: now + 2 * step, 5: now + 3 * step}
+    # the five unsent ones, highest first, one at a time over the 13 minutes left of the run's window
+    step = timedelta(minutes=13) / 5
+    assert slots == {25: now, 20: now + step, 15: now + 2 * step, 10: now + 3 * step, 5: now + 4 * step}
     with rt.db.session() as s:
         due = {d.alert_id: d.next_attempt_at for d in s.scalars(select(AlertDelivery).where(
             AlertDelivery.status == "queued"))}

@@ -1,8 +1,10 @@
 """Spacing: the alerts one run found go out spread over the campaign's spacing window, highest importance
-first, at ``run_start + i × spacing / N``. Spacing is shorter than the poll interval, so a batch is out
-before the next run; anything still unsent when the next run's batch is slotted goes out at once. A run
-still polling after the settle time finds its alerts in waves: a later wave and its run's unsent alerts are
-spread together over what is left of the run's window. Nothing is dropped."""
+first, at ``run_start + i × spacing / N``. A batch slotted after its run started (on a real clock it always
+is: its engagement polls run after the metrics poll, and it waits for them) is spread from the instant it is
+slotted over what is left of its window: no slot is ever in the past. Spacing is shorter than the poll
+interval, so a batch is out before the next run; anything still unsent when the next run's batch is slotted
+goes out at once. A run still polling after the settle time finds its alerts in waves: a later wave and its
+run's unsent alerts are spread together over what is left of the run's window. Nothing is dropped."""
 
 from __future__ import annotations
 
@@ -43,8 +45,14 @@ def slot_pending(session: Session, *, now: datetime, settle: timedelta = timedel
             continue
         campaign = session.get(Campaign, campaign_id)
         spacing = timedelta(minutes=campaign.alert_spacing_minutes)
-        # slots belong to the run; a batch found long after its run started is spread from now instead
-        base, step = (run_start, spacing / len(alerts)) if run_start + spacing > now else (now, spacing / len(alerts))
+        # slots belong to the run's window, from the run's start; but a batch is found and slotted a while after
+        # its run started (its engagement polls start at the dispatcher's next tick, a minute after the metrics
+        # poll that made them due, and take their own time): it is spread from now over what is left of the
+        # window, never given slots already past, which would send its first alerts at once, late and together.
+        # A batch found after its window is spread from now over a whole spacing.
+        end = run_start + spacing
+        base = max(run_start, now)
+        step = (end - base) / len(alerts) if end > now else spacing / len(alerts)
         # a run still polling after the settle time finds its alerts in waves: the unsent ones of its earlier
         # waves are spread again with the new ones, highest first, over what is left of the run's window
         # (not sent at once, nor slotted again from the run's start, which would send several at once)
