@@ -18,12 +18,22 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 # The whole suite on SQLite; set SOCAP_TEST_DATABASE_URL=postgresql://… to run it on PostgreSQL.
+# Two phases: the parallel-safe tests on TEST_WORKERS processes (pytest-xdist; on PostgreSQL each worker has
+# a database of its own, <name>_gw0, …), then the tests marked `serial` alone — threaded engines on a virtual
+# clock, process clusters, the browser — which measure the machine if it is busy. Either phase failing, or
+# collecting no test (pytest's exit 5), fails the target. With PYTEST_ARGS set, one plain pytest run.
+TEST_WORKERS ?= 3
 test: $(STAMP)
+ifeq ($(strip $(PYTEST_ARGS)),)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not serial"
+	$(BIN)/python -m pytest -m serial
+else
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+endif
 
 test-pg: $(STAMP)
 	SOCAP_TEST_DATABASE_URL=$${SOCAP_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
-		$(BIN)/python -m pytest $(PYTEST_ARGS)
+		$(MAKE) --no-print-directory test
 
 demo: $(STAMP)
 	$(BIN)/socap demo --scenario $(SCENARIO) --speed $(SPEED) --keep-serving

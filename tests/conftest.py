@@ -10,13 +10,19 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from socap import migrations
 from socap.clock import ManualClock
 from socap.db import Database, normalise_url
 from socap.models import Base
 
-PG_URL = os.environ.get("SOCAP_TEST_DATABASE_URL")
+BASE_PG_URL = os.environ.get("SOCAP_TEST_DATABASE_URL")
+# Under pytest-xdist (make test runs the parallel-safe tests with -n) each worker has a database of its own,
+# named after the worker: test_gw0, test_gw1, … (created on first use, dropped never: the next run reuses it).
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+PG_URL = (make_url(BASE_PG_URL).set(database=f"{make_url(BASE_PG_URL).database}_{XDIST_WORKER}")
+          .render_as_string(hide_password=False) if BASE_PG_URL and XDIST_WORKER else BASE_PG_URL)
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
 
@@ -25,10 +31,26 @@ def pytest_report_header(config):
     return f"socap test database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite (temporary files)'}"
 
 
+def _create_worker_database() -> None:
+    """An xdist worker's own PostgreSQL database, made from the configured one's server if it is missing."""
+    if PG_URL == BASE_PG_URL:
+        return
+    name = make_url(PG_URL).database
+    db = Database(BASE_PG_URL)
+    try:
+        with db.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        db.dispose()
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory) -> str:
     """Run the migrations once per session: a template file (SQLite) or the test database (PostgreSQL)."""
     if PG_URL:
+        _create_worker_database()
         db = Database(PG_URL)
         with db.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))

@@ -54,8 +54,9 @@ from tests.monitoring.support import capturable, stored_engagements, truth, usag
 from .cluster import SOCAP, Cluster, Pacer, overlapping_runs, task_log
 from .world import FLEET, LIST_LIMIT, POSTS
 
-pytestmark = pytest.mark.skipif(not PG_URL, reason="distributed mode runs on PostgreSQL: set "
-                                "SOCAP_TEST_DATABASE_URL (CI's PostgreSQL pass does)")
+pytestmark = [pytest.mark.serial,
+              pytest.mark.skipif(not PG_URL, reason="distributed mode runs on PostgreSQL: set "
+                                 "SOCAP_TEST_DATABASE_URL (CI's PostgreSQL pass does)")]
 
 QUEUE_URL = os.environ.get("SOCAP_TEST_QUEUE_URL", "redis://127.0.0.1:6379/7")
 # The processes share a SharedClock the test drives (cluster.Pacer): real time while they boot, then FAST times

@@ -16,6 +16,8 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+import pytest
+
 from socap.clock import parse_instant
 from socap.monitoring.engine import drive
 from socap.simulator.scenarios.s10_realtime import RETWEET_AT, SEEN_BY
@@ -116,6 +118,7 @@ def test_s10_every_engagement_shows_within_one_poll_interval_plus_60s_and_the_da
                wall_seconds=round(time.monotonic() - began, 1))
 
 
+@pytest.mark.serial  # the threaded engine on a virtual clock: it wants the machine to itself
 def test_s10_on_the_threaded_engine_the_retweet_shows_within_the_promise(system):
     """The same moment on the real engine (scheduler, outbox and 2 worker threads on a VirtualClock): the API,
     asked every 30 virtual seconds, shows @mayareports' retweet with a new data version within one poll

@@ -10,6 +10,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from socap.clock import VirtualClock
@@ -19,6 +20,8 @@ from socap.simulator import Scenario, hours
 from socap.simulator.builder import ScenarioBuilder
 
 from .support import capturable, create_campaign, stored_engagements, truth
+
+pytestmark = pytest.mark.serial  # a worker process on a virtual clock with a real-time deadline
 
 RETWEETS = 4000  # 40 pages of 100
 

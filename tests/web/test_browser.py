@@ -41,6 +41,7 @@ SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 EMAIL = "ana@example.com"
 
 pytestmark = [
+    pytest.mark.serial,  # chromium and the page timers want the machine to themselves
     pytest.mark.slow,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no system chromium at {CHROMIUM} (apt install chromium)"),
 ]
