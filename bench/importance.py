@@ -111,6 +111,27 @@ def measure(kind: str, tmp: Path, args) -> dict:
             "setup_seconds": round(setup, 1)}
 
 
+def categorizations(count: int = 20_000) -> dict:
+    """Bio/name categorization alone (it runs for every new engager at ingest): a mix of real-looking bios."""
+    from socap.importance.categories import default_rules
+
+    bios = [("General Partner @ Seedcamp. Investing in dev tools.", "Ana Rossi"),
+            ("Founder & CEO of Nimbus. Building in public.", "Kai Larsen"),
+            ("Senior engineer. Rust, Go, distributed systems.", "Eli Patel"),
+            ("Tech reporter at The Verge. DMs open.", "Luna Ivanova"),
+            ("Devoted dad, coffee snob, Seahawks fan", ""),
+            ("WordPress fan. I blog about my garden.", ""),
+            ("", "VC Angel Investor | ex-Google"),
+            ("東京のスタートアップ創業者。", "")]
+    work = (bios * (count // len(bios) + 1))[:count]
+    rules = default_rules()
+    started = time.perf_counter()
+    for bio, name in work:
+        rules.categorize(bio, name)
+    elapsed = time.perf_counter() - started
+    return {"categorizations": count, "seconds": round(elapsed, 3), "per_second": round(count / elapsed)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engagers", type=int, default=100_000)
@@ -125,6 +146,7 @@ def main() -> None:
               "setup": {"engagers": args.engagers, "seeds": args.seeds, "edges": args.edges, "page": 100},
               "goal": "well under one poll interval (1800 s) for 100,000 engagers", "results": {}}
     kinds = ["sqlite"] + ([] if args.skip_postgres else ["postgresql"])
+    result["categorization"] = categorizations()
     for kind in kinds:
         result["results"][kind] = measure(kind, args.tmp, args)
     result["met"] = all(r["seconds"] < POLL_SECONDS / 10 for r in result["results"].values())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -363,17 +362,6 @@ def test_never_raises_on_role_word_soup(bio, name):
     result = categorize(bio, name)
     assert result.category in CATEGORIES
     assert result.category == "other" or result.rule in default_rules().rules[result.category]
-
-
-def test_twenty_thousand_categorizations_are_fast():
-    bios = [(bio, name) for bio, name, _ in TABLE]
-    work = (bios * (20_000 // len(bios) + 1))[:20_000]
-    rules = default_rules()
-    start = time.perf_counter()
-    for bio, name in work:
-        rules.categorize(bio, name)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 2.0, f"20,000 categorizations took {elapsed:.2f}s"
 
 
 # --- the bucketed scan (texts without CJK) must read exactly as the one-group-per-category scan ----------------
