@@ -20,6 +20,7 @@ from socap.alerts.detection import CONSOLE, idempotency_key, queue_summary
 from socap.alerts.models import Alert, AlertDelivery
 from socap.campaigns.models import Campaign
 from socap.clock import ManualClock, VirtualClock
+from socap.monitoring.engine import next_wake
 from socap.monitoring.models import Run
 from socap.simulator import load_scenario
 
@@ -159,3 +160,30 @@ def test_an_outbox_slotting_a_wave_waits_for_another_marking_the_same_alert_sent
     with rt.db.session() as session:
         assert session.get(Alert, first).status == "sent"
     assert {d.status for d in _deliveries(rt, first)} == {"sent"}
+
+
+def test_the_outbox_wakes_at_a_slot_before_its_next_tick_and_never_for_one_already_due(launch, receiver):
+    """outbox_loop sleeps until ``next_wake``: the regular tick, or a queued delivery's slot if it comes
+    first, so an alert leaves at its slot (bench/alert_slots.py); a delivery due but unsent (another outbox
+    holds it) waits for the regular tick instead of making the loop spin."""
+    rt, campaign_id = launch(load_scenario("1"))
+    alert_id = _queue_message(rt, campaign_id, "Campaign test: slotted")
+    now = rt.clock.now()
+    regular = now + timedelta(seconds=15)
+
+    def slot_at(when) -> None:
+        with rt.db.write() as session:
+            for delivery in session.scalars(select(AlertDelivery).where(AlertDelivery.alert_id == alert_id)):
+                delivery.next_attempt_at = when
+
+    slot_at(now + timedelta(seconds=4))
+    assert next_wake(rt, regular=regular) == now + timedelta(seconds=4)
+    slot_at(now + timedelta(seconds=40))  # after the tick: the tick comes first
+    assert next_wake(rt, regular=regular) == regular
+    slot_at(now - timedelta(seconds=1))  # due, not sent by this tick: no busy loop
+    assert next_wake(rt, regular=regular) == regular
+    slot_at(now + timedelta(seconds=4))
+    with rt.db.write() as session:
+        for delivery in session.scalars(select(AlertDelivery).where(AlertDelivery.alert_id == alert_id)):
+            delivery.status = "sent"
+    assert next_wake(rt, regular=regular) == regular  # only queued deliveries count

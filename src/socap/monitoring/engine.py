@@ -41,15 +41,29 @@ def sleep_virtual(clock, seconds: float, stop: threading.Event) -> None:
 
 
 def outbox_loop(rt: Runtime, stop: threading.Event, *, lease: timedelta | None = None) -> None:
-    """The alert outbox: a tick every SOCAP_ALERT_TICK_SECONDS of the clock until ``stop`` (a failed tick,
-    e.g. while the database restarts, is retried at the next one)."""
+    """The alert outbox: a tick every SOCAP_ALERT_TICK_SECONDS of the clock (counted from the tick's start)
+    until ``stop``, and sooner when a slotted delivery falls due before the next tick (``next_wake``), so an
+    alert leaves at its slot rather than up to one tick later. A failed tick (e.g. while the database
+    restarts) is retried at the next one."""
     options = {"lease": lease} if lease is not None else {}
+    tick = timedelta(seconds=rt.settings.alert_tick_seconds)
     while not stop.is_set():
+        began = rt.clock.now()
+        wake = began + tick
         try:
             deliver_due(rt.db, rt.clock, **options)
+            wake = next_wake(rt, regular=wake)
         except Exception:  # noqa: BLE001 - the next tick retries
             log.exception("alert outbox tick failed")
-        sleep_virtual(rt.clock, rt.settings.alert_tick_seconds, stop)
+        sleep_virtual(rt.clock, (wake - rt.clock.now()).total_seconds(), stop)
+
+
+def next_wake(rt: Runtime, *, regular: datetime) -> datetime:
+    """When the outbox ticks next: at ``regular``, or at the earliest queued delivery's slot if that comes
+    first. A delivery already due that this tick did not send (another outbox holds its lease, or it waits
+    for a retry that is past) does not shorten the wait: the regular tick takes it, never a busy loop."""
+    due = next_due(rt.db)
+    return due if due is not None and rt.clock.now() < due < regular else regular
 
 
 class Engine:
