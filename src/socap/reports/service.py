@@ -108,8 +108,7 @@ def summary(session: Session, *, campaign: Campaign, filters: Filters, now: date
     run = queries.latest_finished_run(session, campaign_id=campaign.id)
     run_id = run.id if run is not None else None
     counts = queries.per_post_action(session, scope, run_id=run_id)
-    accounts = queries.per_account(session, scope, run_id=run_id)
-    high = queries.high_importance_accounts(session, scope, threshold=campaign.alert_threshold, run_id=run_id)
+    accounts, high = queries.accounts_and_high(session, scope, threshold=campaign.alert_threshold, run_id=run_id)
     snapshots = queries.latest_snapshots(session, post_ids=[p.id for p in scope.selected],
                                          until=scope.filters.until)
     captured = _captured(session, scope, counts)
