@@ -118,3 +118,28 @@ def test_latest_snapshots_are_each_posts_last_two_at_or_before_until(played):
             assert queries.latest_snapshots(s, post_ids=posts, until=until) == expected, until
             assert queries.latest_snapshots(s, post_ids=posts[:1], until=until) == \
                 {k: v for k, v in expected.items() if k == posts[0]}
+
+
+def test_engagement_list_total_from_the_rollups_equals_the_count(played):
+    """The engagement list's total comes from post_tally where the roll-ups answer; every page says what it
+    says when counted over the engagement table."""
+    from socap.reports import queries
+    from socap.reports import service as reports
+
+    now = played.rt.clock.now()
+    with played.rt.db.session() as s:
+        campaign = played.campaign(s)
+        for filters in [*TALLIED_FILTERS, Filters(actions=["reply"]), Filters(min_importance=1),
+                        Filters(categories=["investor"], range="24h")]:
+            for page in (1, 2):
+                tallied = reports.engagements(s, campaign=campaign, filters=filters, now=now, page=page, per_page=3)
+                queries.USE_ROLLUPS = False
+                try:
+                    counted = reports.engagements(s, campaign=campaign, filters=filters, now=now, page=page,
+                                                  per_page=3)
+                finally:
+                    queries.USE_ROLLUPS = True
+                assert tallied.model_dump() == counted.model_dump(), (filters, page)
+        everything = reports.engagements(s, campaign=campaign, filters=Filters(), now=now)
+        assert everything.total == s.scalar(select(func.count()).select_from(Engagement)
+                                            .where(Engagement.campaign_id == played.campaign_id)) > 0

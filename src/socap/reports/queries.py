@@ -290,6 +290,17 @@ def _tallied_per_post_action(session: Session, scope: Scope, *, run_id: int | No
     return [PostActionCount(p, a, int(n), new.get((p, a), 0)) for p, a, n in totals if n]
 
 
+def tallied_engagements(session: Session, scope: Scope) -> int:
+    """The selected posts' engagements from post_tally, for a scope the roll-ups answer (:meth:`Scope.tallied`):
+    the engagement list's total without counting a million index entries."""
+    if not scope.selected:
+        return 0
+    where = [PostTally.campaign_id == scope.campaign.id]
+    if scope.narrows_all_posts:
+        where.append(selected_posts(scope, PostTally.campaign_tweet_id))
+    return int(session.scalar(select(func.coalesce(func.sum(PostTally.n), 0)).where(*where)) or 0)
+
+
 OLD_BIT = 8  # in the account mask: had an engagement the latest finished run did not find
 
 

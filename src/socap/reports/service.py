@@ -350,6 +350,8 @@ def _engagement_page(session: Session, scope: Scope, *, page: int, per_page: int
 
 
 def _count(session: Session, scope: Scope) -> int:
+    if scope.tallied():  # whole posts, no action/time/importance filter: post_tally's sum, not a count of rows
+        return queries.tallied_engagements(session, scope)
     query = queries.with_importance(select(func.count()).select_from(Engagement)
                                     .where(*queries.engagement_conditions(scope)), scope)
     return int(session.scalar(query) or 0)
