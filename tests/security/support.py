@@ -33,7 +33,8 @@ PUBLIC = {
     ("POST", "/login"): "signing in (CSRF-checked and rate-limited)",
 }
 # Mounted folders served to anyone: the stylesheet, the scripts, Plotly's bundle and the icon hold no data.
-PUBLIC_MOUNTS = {"/static": "stylesheet, scripts, Plotly and the icon: the same for everyone, no data"}
+PUBLIC_MOUNTS = {"/static": "stylesheet, scripts, Plotly and the icon: the same for everyone, no data",
+                 "/static/swagger": "Swagger UI's script and stylesheet for /docs (the page itself needs sign-in)"}
 PUBLIC_PATHS = {"/static/plotly.min.js": "Plotly's bundle from the installed package (no data)"}
 
 SAFE = {"GET", "HEAD", "OPTIONS"}

@@ -39,7 +39,7 @@ def test_the_public_routes_are_exactly_the_listed_ones(site):
     with httpx.Client(timeout=30, base_url=site.server.url) as anon:
         assert anon.get("/healthz").json() == {"status": "ok"}
         assert anon.get("/login").status_code == 200
-        for path in ("/static/app.css", "/static/app.js", *PUBLIC_PATHS):
+        for path in ("/static/app.css", "/static/app.js", "/static/swagger/swagger-ui-bundle.js", *PUBLIC_PATHS):
             assert anon.get(path).status_code == 200, path
 
 

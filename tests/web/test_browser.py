@@ -316,3 +316,23 @@ def test_hostile_bio_and_texts_stay_text_in_the_browser(browser, start_simulator
     assert page.locator("img").count() == 0
     assert page.evaluate("() => document.title").startswith("@evilbio")
     w.assert_clean()
+
+
+def test_api_docs_render_offline_under_the_csp(browser, make_runtime, serve_web, watched):
+    """/docs shows every /api/v1 operation with Swagger UI served by SOCAP itself: no CDN (the browser has no
+    internet here anyway), no inline script (the CSP would block it), no console error."""
+    rt = make_runtime()
+    make_user(rt, EMAIL)
+    server = serve_web(rt)
+    w = watched(server.url)
+    external: list[str] = []
+    w.page.on("request", lambda r: None if r.url.startswith(server.url) else external.append(r.url))
+    w.sign_in()
+    w.page.goto("/docs")
+    w.page.locator(".opblock").first.wait_for()
+    paths = w.page.locator(".opblock-summary-path").all_inner_texts()
+    assert "/api/v1/campaigns" in {p.replace("\u200b", "") for p in paths}, paths
+    assert len(paths) >= 10
+    w.shot("09-api-docs")
+    assert external == []
+    w.assert_clean()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+import fastapi_offline
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -19,6 +19,15 @@ from socap.web.security import LoginLimiter, SecurityHeaders, security_headers
 from socap.web.templating import templates
 
 STATIC_DIR = Path(__file__).parent / "static"
+# Swagger UI's files as the fastapi-offline package ships them (FastAPI's own /docs page loads them from a CDN)
+SWAGGER_DIR = Path(fastapi_offline.__file__).parent / "static"
+API_DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>SOCAP API</title>
+<link rel="stylesheet" href="/static/swagger/swagger-ui.css"><link rel="icon" href="/static/favicon.svg"></head>
+<body><div id="swagger-ui"></div>
+<script src="/static/swagger/swagger-ui-bundle.js"></script><script src="/static/api-docs.js"></script>
+</body></html>
+"""
 # plain, with nothing that could fail to render
 SERVER_ERROR_PAGE = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Error · SOCAP</title>'
                      '<link rel="stylesheet" href="/static/app.css"></head><body><main><section class="card narrow">'
@@ -48,7 +57,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     # the schema and its viewer are served below, behind sign-in like everything else
     app = FastAPI(title="SOCAP", version="1", docs_url=None, redoc_url=None, openapi_url=None,
                   description="Campaign monitoring for launches on X. Authenticate with "
-                              "'Authorization: Bearer <token>' (create one with `socap user token EMAIL`).")
+                              "`Authorization: Bearer TOKEN` (create one with `socap user token EMAIL`).")
     app.state.runtime = runtime
     app.state.cache = make_cache(settings)
     app.state.login_limiter = LoginLimiter(now=lambda: runtime.clock.now().timestamp())
@@ -85,13 +94,14 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @app.get("/docs", include_in_schema=False)
     def _docs(user: PageUser) -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="SOCAP API")
+        return HTMLResponse(API_DOCS_PAGE)
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def _plotly() -> Response:
         return Response(plotly_js(), media_type="text/javascript",
                         headers={"Cache-Control": "public, max-age=86400"})
 
+    app.mount("/static/swagger", StaticFiles(directory=SWAGGER_DIR), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth.router)
     app.include_router(api.router)
