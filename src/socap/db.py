@@ -159,10 +159,10 @@ def upsert(
     (for 100 rows that cost more than the database's own work). It executes one statement per batch through
     the session's connection (same transaction, same events and error wrapping) with parameters converted
     per column by the very bind processors SQLAlchemy would use: on SQLite a multi-row ``VALUES`` list, on
-    PostgreSQL ``INSERT … SELECT * FROM unnest(<one array per column>)``, whose SQL text does not grow with
-    the rows (psycopg does not cache its parsing of a long multi-row ``VALUES`` statement: measured slower
-    than executemany). Column setups it does not handle (SQL-expression or context-dependent defaults, ARRAY
-    columns, other dialects) fall back to SQLAlchemy's own executemany.
+    PostgreSQL ``INSERT … SELECT * FROM unnest(<one array per column, in binary format>)``, whose SQL text
+    does not grow with the rows (psycopg does not cache its parsing of a long multi-row ``VALUES`` statement:
+    measured slower than executemany). Column setups it does not handle (SQL-expression or context-dependent
+    defaults, ARRAY columns, other dialects) fall back to SQLAlchemy's own executemany.
     """
     unique_rows = dedupe_rows(rows, index_elements)
     if not unique_rows:
@@ -237,7 +237,10 @@ class _UpsertPlan:
             # the types without length / precision: the INSERT's own assignment cast then checks them as a
             # plain INSERT would ("value too long" instead of a silent truncation by an explicit cast)
             casts = [re.sub(r"\([^)]*\)", "", c.type.compile(dialect=dialect)) for c in columns]
-            self._unnest = f"{head} SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in casts)}){tail}"
+            # %b: the arrays go in binary format. psycopg writes a text-format array literal in Python, quoting
+            # and escaping element by element with regular expressions: for a page of 100 account rows that cost
+            # more than the database's own work (measured 4x slower than binary for a page's arrays)
+            self._unnest = f"{head} SELECT * FROM unnest({', '.join(f'%b::{t}[]' for t in casts)}){tail}"
 
     def _values(self, rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
         getter = self.getter

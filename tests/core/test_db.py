@@ -155,3 +155,20 @@ def test_sqlite_datetime_binding_is_sqlalchemys_own_text():
         expected = plain(value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value)
         assert fast(value) == expected
     assert fast(None) is None
+
+
+def test_upsert_stores_values_an_array_literal_would_have_to_quote_exactly_as_sent(database):
+    # on PostgreSQL the rows travel as one binary-format array per column: nothing is quoted or escaped
+    awkward = ['say "hi"', "back\\slash", "{braces}", "a,b", "NULL", "", " padded ", "日本語 🚀", "it's"]
+    rows = [{"id": 9_000_000_000_000 + i, "username": f"u{i}", "name": text_, "bio": text_ * 3,
+             "verified_type": None if i % 2 else text_, "refreshed_at": NOW + timedelta(microseconds=i),
+             "suspicion": [{"flag": "empty_bio", "reason": text_}] if i % 3 else []}
+            for i, text_ in enumerate(awkward)]
+    with database.write() as s:
+        upsert(s, Account, rows, index_elements=["id"])
+    with database.session() as s:
+        stored = {a.id: a for a in s.scalars(select(Account))}
+    for row in rows:
+        a = stored[row["id"]]
+        assert (a.name, a.bio, a.verified_type, a.refreshed_at, a.suspicion) == \
+            (row["name"], row["bio"], row["verified_type"], row["refreshed_at"], row["suspicion"])

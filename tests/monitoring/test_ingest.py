@@ -13,6 +13,8 @@ from socap.importance.models import Account
 from socap.monitoring import ingest
 from socap.monitoring.ingest import ingest_engagements
 from socap.monitoring.models import Engagement
+from socap.reports import rollup
+from socap.reports.models import CampaignAccount, PostTally, RunTally
 from socap.x import Tweet, User
 
 START = datetime(2025, 3, 3, 12, tzinfo=UTC)
@@ -149,3 +151,36 @@ def test_a_pending_change_to_the_campaign_is_not_lost_by_the_bump(database, targ
         assert campaign.data_version == 2
     with database.session() as s:
         assert (s.get(Campaign, target[0]).data_version, s.get(Campaign, target[0]).name) == (2, "renamed")
+
+
+def _tallies(database, campaign_id):
+    with database.session() as s:
+        return (s.execute(select(PostTally.campaign_tweet_id, PostTally.action, PostTally.n)
+                          .where(PostTally.campaign_id == campaign_id)).all(),
+                sorted(s.execute(select(RunTally.run_id, RunTally.n).where(RunTally.campaign_id == campaign_id))
+                       .all()),
+                sorted(s.execute(select(CampaignAccount.account_id, CampaignAccount.first_main,
+                                        CampaignAccount.first_influencer, CampaignAccount.first_investor)
+                                 .where(CampaignAccount.campaign_id == campaign_id)).all()))
+
+
+def test_rollups_count_each_new_engagement_once(database, target):
+    campaign_id, tweet_id = target
+    posts = [_post(1, 100), _post(2, 101), _post(3, 100)]  # account 100 replied twice
+    users = {"100": _user(100), "101": _user(101)}
+    _ingest(database, target, posts, users)
+    _ingest(database, target, posts, users)  # the same page again: nothing new, nothing counted
+    assert _tallies(database, campaign_id) == ([(tweet_id, "reply", 3)], [(0, 3)],
+                                               [(100, 0, None, None), (101, 0, None, None)])
+
+
+def test_rollup_record_adds_counts_and_keeps_the_earliest_run_per_category(database, target):
+    # on PostgreSQL one statement does what three upserts do on SQLite: both must say the same
+    campaign_id, tweet_id = target
+    calls = [("main", 7, [5, 3, 5]), ("main", 2, [3, 9]), ("investor", 4, [3]), ("main", None, [9])]
+    for category, run_id, account_ids in calls:
+        with database.write() as s:
+            rollup.record(s, campaign_id=campaign_id, campaign_tweet_id=tweet_id, category=category,
+                          action="quote", run_id=run_id, account_ids=account_ids)
+    assert _tallies(database, campaign_id) == ([(tweet_id, "quote", 7)], [(0, 1), (2, 2), (4, 1), (7, 3)],
+                                               [(3, 2, None, 4), (5, 7, None, None), (9, 0, None, None)])

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from socap.db import upsert
-from socap.importance.categories import CategoryRules, default_rules
+from socap.importance.categories import Categorization, CategoryRules, default_rules
 from socap.importance.models import Account
 from socap.importance.suspicion import suspicion_flags
 from socap.x import User
@@ -43,10 +43,18 @@ def _rules() -> CategoryRules:
     return CategoryRules.from_config(path=path) if path else default_rules()
 
 
+@lru_cache(maxsize=8192)
+def _categorize(rules: CategoryRules, bio: str, name: str) -> Categorization:
+    """rules.categorize, remembered per (rules, bio, name): the same accounts are seen again and again (on every
+    post they engaged with, on every poll that pages over them), and reading a bio is the costliest part of
+    building an account row. The result depends on nothing else; it is immutable, so it can be shared."""
+    return rules.categorize(bio, name)
+
+
 def account_row(user: User, now: datetime) -> dict:
     metrics = user.public_metrics
     bio, name = user.description or "", user.name or ""
-    found = _rules().categorize(bio, name)
+    found = _categorize(_rules(), bio, name)
     followers = metrics.followers_count if metrics else 0
     following = metrics.following_count if metrics else 0
     return _fit({

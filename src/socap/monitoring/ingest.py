@@ -68,12 +68,13 @@ def ingest_engagements(
         engaged_at = post.created_at or post.created_at_from_id
         if engaged_at > ends_at:
             continue
-        user = users.get(author_id)
         account_id = int(author_id)
-        if user is not None:
-            profiles[account_id] = account_row(user, now)
-        else:
-            placeholders[account_id] = placeholder_account(author_id, now)
+        if account_id not in profiles and account_id not in placeholders:  # once per author and page
+            user = users.get(author_id)
+            if user is not None:
+                profiles[account_id] = account_row(user, now)
+            else:
+                placeholders[account_id] = placeholder_account(author_id, now)
         rows.append({"campaign_id": campaign_id, "campaign_tweet_id": tweet_id, "account_id": account_id,
                      "action": action, "source_tweet_id": int(post.id),
                      "text": post.text if keep_text else "", "engaged_at": engaged_at,

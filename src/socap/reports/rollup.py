@@ -3,8 +3,9 @@
 :func:`record` runs inside the ingest transaction with the engagements that were really inserted (never a
 duplicate), so the roll-ups always equal what a count over the engagement table gives; :func:`rebuild`
 recomputes a campaign's from its engagements (for rows written any other way, e.g. a bulk load).
-Every statement is one multi-row upsert; the ingest has already locked the campaign row (its data-version
-bump), so one campaign's transactions update its roll-ups one at a time.
+Every statement is one multi-row upsert (on PostgreSQL the three of :func:`record` go as one statement, one
+round trip); the ingest has already locked the campaign row (its data-version bump), so one campaign's
+transactions update its roll-ups one at a time.
 """
 
 from __future__ import annotations
@@ -35,6 +36,14 @@ def record(session: Session, *, campaign_id: int, campaign_tweet_id: int, catego
     if not account_ids:
         return
     run, n = run_id or 0, len(account_ids)
+    column = FIRST_COLUMN[category]
+    accounts = sorted(set(account_ids))  # one row per account, in key order (as the upsert would send them)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(_RECORD_PG[column], (campaign_tweet_id, action, campaign_id, n,
+                                                        campaign_tweet_id, action, run, campaign_id, n,
+                                                        campaign_id, run, accounts))
+        return
     upsert(session, PostTally, [{"campaign_tweet_id": campaign_tweet_id, "action": action,
                                  "campaign_id": campaign_id, "n": n}],
            index_elements=["campaign_tweet_id", "action"], update_columns=[("n", _ADD.format(table="post_tally"))])
@@ -42,10 +51,22 @@ def record(session: Session, *, campaign_id: int, campaign_tweet_id: int, catego
                                 "campaign_id": campaign_id, "n": n}],
            index_elements=["campaign_tweet_id", "action", "run_id"],
            update_columns=[("n", _ADD.format(table="run_tally"))])
-    column = FIRST_COLUMN[category]
     upsert(session, CampaignAccount,
-           [{"campaign_id": campaign_id, "account_id": a, column: run} for a in sorted(set(account_ids))],
+           [{"campaign_id": campaign_id, "account_id": a, column: run} for a in accounts],
            index_elements=["campaign_id", "account_id"], update_columns=[(column, _EARLIEST.format(c=column))])
+
+
+# PostgreSQL: the same three upserts as one statement (data-modifying CTEs), so one round trip per page;
+# the tables are distinct, so no part needs to see another's effect
+_RECORD_PG = {column: (
+    "WITH post AS (INSERT INTO post_tally (campaign_tweet_id, action, campaign_id, n) VALUES (%s, %s, %s, %s)"
+    f" ON CONFLICT (campaign_tweet_id, action) DO UPDATE SET n = {_ADD.format(table='post_tally')}),"
+    " run AS (INSERT INTO run_tally (campaign_tweet_id, action, run_id, campaign_id, n) VALUES (%s, %s, %s, %s, %s)"
+    f" ON CONFLICT (campaign_tweet_id, action, run_id) DO UPDATE SET n = {_ADD.format(table='run_tally')})"
+    f" INSERT INTO campaign_account (campaign_id, account_id, {column})"
+    " SELECT %s, a, %s FROM unnest(%b::bigint[]) AS a ORDER BY a"
+    f" ON CONFLICT (campaign_id, account_id) DO UPDATE SET {column} = {_EARLIEST.format(c=column)}"
+) for column in FIRST_COLUMN.values()}
 
 
 def rebuild(session: Session, *, campaign_id: int) -> None:
