@@ -13,6 +13,7 @@ watermark" means "already seen".
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,7 +26,9 @@ from socap.monitoring import gating, jobs
 from socap.monitoring.accounting import CallStats
 from socap.monitoring.ingest import ingest_engagements
 from socap.monitoring.models import MetricSnapshot, PollJob
-from socap.x import MAX_QUERY_CHARS, MalformedResponse, Page, RateLimited, Tweet, XClient
+from socap.x import MAX_QUERY_CHARS, BadRequest, MalformedResponse, Page, RateLimited, Tweet, XClient
+
+log = logging.getLogger("socap.monitoring")
 
 ACTION_FOR = {"retweets": "retweet", "quotes": "quote", "replies": "reply"}
 SEARCH_WINDOW = timedelta(days=7)  # recent search only reaches back 7 days
@@ -187,7 +190,16 @@ def poll_list(work: Work, job_id: int) -> None:
     floor = 0 if resumed else snowflake_at(work.clock.now() - SEARCH_MARGIN)
     followed = {cursor} if cursor else set()
     while True:
-        page = _fetch_list(work.client, kind, tweet_id, cursor)
+        try:
+            page = _fetch_list(work.client, kind, tweet_id, cursor)
+        except BadRequest as exc:
+            if not (resumed and cursor in followed and len(followed) == 1):
+                raise
+            # X refuses the saved cursor (expired, or no longer valid): start the backfill over from the top
+            _drop_saved_cursor(work, [job_id], exc)
+            cursor, resumed, followed, seen_max = None, False, set(), 0
+            floor = snowflake_at(work.clock.now() - SEARCH_MARGIN)
+            continue
         work.stats.bill(page)
         _refuse_loop(page, followed)
         posts = _engagement_posts(kind, tweet_id, page)
@@ -216,6 +228,17 @@ def poll_list(work: Work, job_id: int) -> None:
             return
         cursor = token
         followed.add(token)
+
+
+def _drop_saved_cursor(work: Work, job_ids: list[int], exc: BadRequest) -> None:
+    """A backfill's saved cursor that X refuses (400: a pagination token expires) would fail the job at every
+    run and its backfill would never end: forget it, so the pass starts over from the top of the list (what
+    is stored already is skipped by ingestion; only the pages are paid again)."""
+    log.warning("jobs %s: X refused the saved backfill cursor (%s); the backfill starts over", job_ids, exc)
+    with work.db.write() as session:
+        for job in jobs.owned_jobs(session, job_ids, owner=work.owner):
+            job.backfill_cursor = None
+            job.backfill_newest = None
 
 
 def _finish_pass(session: Session, job: PollJob, *, backfill: bool, seen_max: int, observed: int | None,
@@ -302,8 +325,18 @@ def poll_replies(work: Work, job_ids: list[int]) -> None:
     seen: dict[int, int] = {m[0]: m[5] or 0 for m in members}
     followed = {token} if token else set()
     while True:
-        page = work.client.search_recent(query, since_id=str(since_id) if since_id else None, max_results=100,
-                                         next_token=token)
+        try:
+            page = work.client.search_recent(query, since_id=str(since_id) if since_id else None,
+                                             max_results=100, next_token=token)
+        except BadRequest as exc:
+            if not (resumed and token in followed and len(followed) == 1):
+                raise
+            # X refuses the saved cursor (expired, or no longer valid): start the backfill over from the top
+            _drop_saved_cursor(work, ids, exc)
+            token, resumed, followed = None, False, set()
+            seen = dict.fromkeys(seen, 0)
+            floor = snowflake_at(work.clock.now() - SEARCH_MARGIN)
+            continue
         work.stats.bill(page)
         _refuse_loop(page, followed)
         by_post: dict[int, list[Tweet]] = {}
