@@ -17,6 +17,7 @@ from socap.alerts.models import Alert, AlertDelivery
 from socap.campaigns.models import Campaign
 from socap.campaigns.service import campaign_tables
 from socap.clock import parse_instant
+from socap.importance import seeds
 from socap.models import Base
 from socap.monitoring.engine import drive
 from socap.monitoring.models import Engagement
@@ -562,3 +563,22 @@ def test_the_browser_session_drives_the_api_with_its_csrf_header(site):
     assert r.status_code == 200 and r.json()["status"] == "paused"
     with browser.stream("GET", f"/api/v1/campaigns/{cid}/alerts/stream") as r:
         assert r.status_code == 200 and next(r.iter_lines()).startswith("retry:")
+
+
+def test_a_changed_seed_weight_shows_at_once_despite_the_cache(site):
+    """Re-scoring (a seed's weight, a seed removed, a sync) gives the workspace's campaigns a new data version,
+    so cached views never show the old importance."""
+    rt, _, _, client = site(seeds=True)
+    cid = create(client)["id"]
+    drive(rt, memory_queue(rt), until=SCENARIO1.start + timedelta(minutes=1))
+    top = client.get(f"/campaigns/{cid}/engagements").json()["rows"][0]
+    seed = top["seeds"][0]
+    before = client.get(f"/campaigns/{cid}/summary").json()["data_version"]
+    with rt.db.write() as s:
+        workspace_id = s.get(Campaign, cid).workspace_id
+        seeds.set_weight(s, workspace_id=workspace_id, username=seed["username"], weight=seed["weight"] + 5,
+                         now=rt.clock.now())
+    again = next(r for r in client.get(f"/campaigns/{cid}/engagements").json()["rows"]
+                 if r["engagement_id"] == top["engagement_id"])
+    assert again["importance"] == top["importance"] + 5
+    assert client.get(f"/campaigns/{cid}/summary").json()["data_version"] == before + 1

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from socap.campaigns.models import Campaign
 from socap.db import upsert
 from socap.importance.models import Account, AccountImportance, Follow, ImportantAccount
 
@@ -53,11 +54,19 @@ def store_scores(session: Session, *, workspace_id: int, account_ids: Iterable[i
 
 
 def rescore_known(session: Session, *, workspace_id: int, account_ids: Iterable[int], now: datetime) -> int:
-    """Rescore the touched accounts SOCAP has seen (engagers); returns how many were rescored."""
+    """Rescore the touched accounts SOCAP has seen (engagers); returns how many were rescored.
+
+    The workspace's campaigns get a new data version first (their cached views show the old scores), taking
+    their row locks before the score rows' — the order ingestion takes them in, so the two never deadlock."""
     ids = sorted(set(account_ids))
     known: list[int] = []
     for chunk in chunks(ids):
         known += session.scalars(select(Account.id).where(Account.id.in_(chunk))).all()
+    if known:
+        for campaign_id in session.scalars(select(Campaign.id).where(Campaign.workspace_id == workspace_id)
+                                           .order_by(Campaign.id)):
+            session.execute(update(Campaign).where(Campaign.id == campaign_id)
+                            .values(data_version=Campaign.data_version + 1))
     store_scores(session, workspace_id=workspace_id, account_ids=known, now=now)
     return len(known)
 
