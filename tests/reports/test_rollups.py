@@ -73,8 +73,9 @@ def test_only_whole_post_views_without_action_time_or_importance_filters_use_the
 
 
 def test_accounts_and_high_in_one_pass_equal_the_two_statements(played):
-    """The summary's one-pass unique/high-importance accounts (roll-up LEFT JOIN importance) say what
-    per_account and high_importance_accounts say, filtered or not, at any threshold, with or without a run."""
+    """The summary's one-pass unique/high-importance accounts (the roll-up's rows or the filtered engagements'
+    per-account groups, LEFT JOIN importance) say what per_account and high_importance_accounts say, filtered
+    or not, at any threshold, with or without a run."""
     from socap.reports import queries
 
     with played.rt.db.session() as s:
@@ -83,7 +84,9 @@ def test_accounts_and_high_in_one_pass_equal_the_two_statements(played):
         run = queries.latest_finished_run(s, campaign_id=campaign.id)
         now = played.rt.clock.now()
         seen_high = False
-        for filters in [*TALLIED_FILTERS, Filters(actions=["retweet"]), Filters(min_importance=1)]:
+        for filters in [*TALLIED_FILTERS, Filters(actions=["retweet"]), Filters(min_importance=1),
+                        Filters(categories=["influencer"], actions=["reply", "quote"]), Filters(range="24h"),
+                        Filters(categories=["main"], range="all", min_importance=2)]:
             scope = Scope(campaign=campaign, filters=filters.resolve(now), now=now, posts=posts,
                           dialect=s.get_bind().dialect.name)
             for threshold in (0, 1, campaign.alert_threshold, 10_000):
@@ -143,3 +146,25 @@ def test_engagement_list_total_from_the_rollups_equals_the_count(played):
         everything = reports.engagements(s, campaign=campaign, filters=Filters(), now=now)
         assert everything.total == s.scalar(select(func.count()).select_from(Engagement)
                                             .where(Engagement.campaign_id == played.campaign_id)) > 0
+
+
+def test_category_comparison_of_one_category_with_an_importance_filter(played):
+    """One post category and an importance filter: the per-account pass's mask names no column (a constant
+    category, no run), and it still counts (it used to fail to build its importance join)."""
+    from socap.campaigns.models import CampaignTweet
+    from socap.importance.models import AccountImportance
+    from socap.reports import service as reports
+
+    now = played.rt.clock.now()
+    with played.rt.db.session() as s:
+        campaign = played.campaign(s)
+        comparison = reports.category_comparison(s, campaign=campaign, now=now,
+                                                 filters=Filters(categories=["main"], min_importance=1))
+        expected = s.scalar(
+            select(func.count(func.distinct(Engagement.account_id)))
+            .join(CampaignTweet, CampaignTweet.id == Engagement.campaign_tweet_id)
+            .join(AccountImportance, (AccountImportance.account_id == Engagement.account_id)
+                  & (AccountImportance.workspace_id == campaign.workspace_id) & (AccountImportance.score >= 1))
+            .where(Engagement.campaign_id == campaign.id, CampaignTweet.category == "main"))
+    assert [c.category for c in comparison.cards] == ["main"]
+    assert comparison.cards[0].unique_accounts == expected > 0
