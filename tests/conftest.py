@@ -27,6 +27,31 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
 
 
+FUZZ_PARTS = REPO_ROOT / "tests" / "artifacts" / "fuzz-counts.parts"  # tests/fuzz/conftest.py writes them
+
+
+def pytest_sessionstart(session):
+    if not XDIST_WORKER:  # the run's only or controlling process: no counts of an earlier run
+        shutil.rmtree(FUZZ_PARTS, ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The fuzz tests' example counts, added up over the pytest processes that ran them."""
+    import json
+    from collections import Counter
+
+    counts: Counter = Counter()
+    for part in sorted(FUZZ_PARTS.glob("*.json")) if FUZZ_PARTS.is_dir() else []:
+        counts.update(json.loads(part.read_text()))
+    if not counts:
+        return
+    terminalreporter.section("fuzz examples run")
+    for name, n in sorted(counts.items()):
+        terminalreporter.write_line(f"{n:6d}  {name}")
+    terminalreporter.write_line(f"{sum(counts.values()):6d}  in all")
+    (FUZZ_PARTS.parent / "fuzz-counts.json").write_text(json.dumps(dict(sorted(counts.items())), indent=2) + "\n")
+
+
 def pytest_report_header(config):
     return f"socap test database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite (temporary files)'}"
 

@@ -1,13 +1,14 @@
 """Fuzzing: one fixed hypothesis profile for CI, and a count of the examples every fuzz test ran.
 
 The profile is applied per test (``@settings(FUZZ, max_examples=...)``), never loaded globally, so the rest of
-the suite keeps hypothesis' defaults. Counts are printed at the end of the run and written to
-``tests/artifacts/fuzz-counts.json``.
+the suite keeps hypothesis' defaults. Counts are printed at the end of the run (by tests/conftest.py, which
+adds up those of the xdist workers) and written to ``tests/artifacts/fuzz-counts.json``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -29,7 +30,7 @@ FUZZ = settings(
 settings.register_profile("socap-fuzz", FUZZ)
 
 COUNTS: Counter = Counter()
-ARTIFACT = Path(__file__).resolve().parents[1] / "artifacts" / "fuzz-counts.json"
+PARTS = Path(__file__).resolve().parents[1] / "artifacts" / "fuzz-counts.parts"  # one file per pytest process
 
 
 @pytest.fixture
@@ -46,12 +47,10 @@ def examples(request):
     return count
 
 
-def pytest_terminal_summary(terminalreporter):
-    if not COUNTS:
-        return
-    terminalreporter.section("fuzz examples run")
-    for name, n in sorted(COUNTS.items()):
-        terminalreporter.write_line(f"{n:6d}  {name}")
-    terminalreporter.write_line(f"{sum(COUNTS.values()):6d}  in all")
-    ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
-    ARTIFACT.write_text(json.dumps(dict(sorted(COUNTS.items())), indent=2) + "\n")
+def pytest_sessionfinish(session):
+    """Each pytest process (an xdist worker, or the only one) leaves its counts in a file of its own; the
+    root conftest's terminal summary adds them up, prints them and writes ``fuzz-counts.json``."""
+    if COUNTS:
+        PARTS.mkdir(parents=True, exist_ok=True)
+        name = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        (PARTS / f"{name}.json").write_text(json.dumps(dict(COUNTS)))
