@@ -18,12 +18,13 @@ from .support import capturable, create_campaign, memory_queue, stored_engagemen
 EARLY, LATER = 250, 30
 
 
-def _world(b: ScenarioBuilder) -> None:
+def _world(b: ScenarioBuilder):
     b.campaign("Resumed backfill", start="2025-03-03T12:00:00Z", days=1, threshold=10)
     author = b.account("resumeco", name="Resume Co", bio="Pages get interrupted.")
     post = b.post("main", author=author, text="Interrupted", created=-hours(6), likes={hours(0): 500})
     b.retweets(post, EARLY, between=(-hours(5), -minutes(1)))
     b.retweets(post, LATER, between=(hours(1), hours(1) + minutes(30)))
+    return post
 
 
 RESUMED = Scenario.from_function("t_resumed_backfill", _world)
@@ -47,12 +48,7 @@ def test_a_backfill_resumed_after_new_engagements_arrived_still_fetches_them(sta
 
 
 def _refused_world(b: ScenarioBuilder) -> None:
-    b.campaign("Refused cursor", start="2025-03-03T12:00:00Z", days=1, threshold=10)
-    author = b.account("cursorco", name="Cursor Co", bio="Tokens expire.")
-    post = b.post("main", author=author, text="Paged", created=-hours(6), likes={hours(0): 500})
-    b.retweets(post, EARLY, between=(-hours(5), -minutes(1)))
-    b.replies(post, 150, between=(-hours(5), -minutes(1)))
-    b.retweets(post, LATER, between=(hours(1), hours(1) + minutes(30)))
+    b.replies(_world(b), 150, between=(-hours(5), -minutes(1)))  # more than a page: the search backfill pages
 
 
 REFUSED = Scenario.from_function("t_refused_cursor", _refused_world)
