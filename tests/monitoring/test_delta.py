@@ -12,6 +12,7 @@ from sqlalchemy import select
 from socap.campaigns.models import CampaignTweet
 from socap.monitoring.engine import drive
 from socap.monitoring.models import Engagement, PollJob
+from socap.monitoring.pollers import delta_page_size
 from socap.simulator import FaultProfile, Scenario, hours, minutes
 from socap.simulator.builder import ScenarioBuilder
 
@@ -90,3 +91,25 @@ def test_a_500_retweet_burst_is_fetched_as_a_delta(start_simulator, make_runtime
              and c["at"] >= start + minutes(120)]
     assert len(later) <= 7
     log.close()
+
+
+def test_a_small_delta_asks_for_a_page_the_size_of_the_growth(start_simulator, make_runtime):
+    """X bills every item of an answer once per UTC day: after the burst, the 7 later retweets are fetched with
+    pages sized to the counter's growth (growth + a quarter + 5), not pages of 100 that would re-bill old
+    retweets on a new day; the result still equals the truth."""
+    world = BURSTY.build_world()
+    server = start_simulator(world)
+    rt = make_runtime(server)
+    campaign_id = create_campaign(rt, BURSTY)
+    log = CallLog(server)
+    post_id = world.campaign_posts()[0].id
+    drive(rt, memory_queue(rt), until=world.start + hours(2) + minutes(1), on_tick=log.collect)
+    seen = len(log.calls)
+    drive(rt, memory_queue(rt), until=world.start + hours(6), on_tick=log.collect)
+    later = [c for c in log.calls[seen:] if c["endpoint"] == RETWEETS and post_id in c["url"]]
+    sizes = [int(c["url"].split("max_results=")[1].split("&")[0]) for c in later]
+    assert later and all(size <= 1 + 5 + 7 for size in sizes), sizes  # growth of a few, never a page of 100
+    assert sum(c["billed_posts"] for c in later) < 100
+    assert delta_page_size("retweets", growth=None) == 100 and delta_page_size("quotes", growth=0) == 10
+    assert delta_page_size("retweets", growth=500) == 100 and delta_page_size("retweets", growth=3) == 8
+    assert set(stored_engagements(rt, campaign_id)) == capturable(truth(server))
