@@ -13,6 +13,7 @@ from socap.console import EXIT_FAILED, EXIT_INVALID, fail, out, runtime
 from socap.importance.cli import app as importance_app
 from socap.monitoring import cli as monitoring_cli
 from socap.reports.cli import report as report_command
+from socap.runtime import settle_heap
 from socap.simulator.cli import app as simulator_app
 
 app = typer.Typer(help="SOCAP — campaign monitoring for launches on X.", no_args_is_help=True,
@@ -43,8 +44,10 @@ def web(
     rt = runtime()
     host, port = host or rt.settings.web_host, port or rt.settings.web_port
     out.print(f"SOCAP dashboard on http://{host}:{port}/  (API docs: /docs)")
+    application = create_app(rt)
+    settle_heap()
     # open alert streams must not hold Ctrl-C for ever
-    uvicorn.run(create_app(rt), host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+    uvicorn.run(application, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
 
 
 @db_app.command("upgrade")

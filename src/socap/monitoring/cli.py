@@ -23,7 +23,7 @@ from socap.console import EXIT_INVALID, fail, out, print_json, runtime, set_runt
 from socap.monitoring import jobs, service
 from socap.monitoring.engine import Engine, build_queue, outbox_loop, run_tick, sleep_virtual
 from socap.monitoring.reporting import RunReporter
-from socap.runtime import Runtime, set_current
+from socap.runtime import Runtime, set_current, settle_heap
 from socap.x.budget import RateBudgetStore
 
 app = typer.Typer(help="Run the monitoring engine.", no_args_is_help=True)
@@ -73,6 +73,7 @@ def run(
             dashboard = stack.enter_context(SimulatorServer(create_web_app(rt), rt.settings.web_host,
                                                             rt.settings.web_port, health_path="/healthz"))
             out.print(f"dashboard: {dashboard.url}/")
+        settle_heap()
         out.print(f"SOCAP running: {engine.workers} worker thread(s), queue {mask_dsn(rt.settings.queue_url)}. "
                   "Ctrl-C stops.")
         stop = threading.Event()
