@@ -14,7 +14,7 @@ from socap.monitoring import ingest
 from socap.monitoring.ingest import ingest_engagements
 from socap.monitoring.models import Engagement
 from socap.reports import rollup
-from socap.reports.models import CampaignAccount, PostTally, RunTally
+from socap.reports.models import AccountTally, CampaignAccount, PostTally, RunTally
 from socap.x import Tweet, User
 
 START = datetime(2025, 3, 3, 12, tzinfo=UTC)
@@ -184,3 +184,52 @@ def test_rollup_record_adds_counts_and_keeps_the_earliest_run_per_category(datab
                           action="quote", run_id=run_id, account_ids=account_ids)
     assert _tallies(database, campaign_id) == ([(tweet_id, "quote", 7)], [(0, 1), (2, 2), (4, 1), (7, 3)],
                                                [(3, 2, None, 4), (5, 7, None, None), (9, 0, None, None)])
+    # accounts counted per scope and first run: run 2 arriving after run 7 moved accounts 3's count, run 0
+    # (no run) account 9's; what the campaign_account rows above say
+    assert _account_tally(database, campaign_id) == [("any", 0, 1), ("any", 2, 1), ("any", 7, 1),
+                                                     ("investor", 4, 1), ("main", 0, 1), ("main", 2, 1),
+                                                     ("main", 7, 1)]
+    assert _account_tally(database, campaign_id) == _account_tally_from_rows(database, campaign_id)
+
+
+def _account_tally(database, campaign_id):
+    with database.session() as s:
+        return sorted((scope, run, n) for scope, run, n in s.execute(
+            select(AccountTally.scope, AccountTally.run_id, AccountTally.n)
+            .where(AccountTally.campaign_id == campaign_id)) if n)
+
+
+def _account_tally_from_rows(database, campaign_id):
+    """account_tally as it should be: counted from campaign_account in Python."""
+    counts: dict[tuple[str, int], int] = {}
+    with database.session() as s:
+        for firsts in s.execute(select(CampaignAccount.first_main, CampaignAccount.first_influencer,
+                                       CampaignAccount.first_investor)
+                                .where(CampaignAccount.campaign_id == campaign_id)):
+            known = [f for f in firsts if f is not None]
+            keys = [("any", min(known))] + [(c, f) for c, f in zip(("main", "influencer", "investor"), firsts,
+                                                                     strict=True) if f is not None]
+            for key in keys:
+                counts[key] = counts.get(key, 0) + 1
+    return sorted((scope, run, n) for (scope, run), n in counts.items())
+
+
+def test_account_tally_follows_random_pages_in_any_run_order(database, target):
+    """Pages of random accounts, categories and runs, runs committing out of order and again: after every
+    page account_tally equals the count of campaign_account's rows (only non-zero counts compared: a moved
+    count may leave a zero behind). tests/reports/test_rollups.py compares it with a rebuild."""
+    import random
+
+    campaign_id, tweet_id = target
+    rng = random.Random(20261129)
+    for page in range(40):
+        category = rng.choice(["main", "influencer", "investor"])
+        run = rng.choice([None, 1, 2, 3, 5, 8, 13])
+        accounts = [rng.randint(1, 60) for _ in range(rng.randint(1, 12))]
+        with database.write() as s:
+            rollup.record(s, campaign_id=campaign_id, campaign_tweet_id=tweet_id, category=category,
+                          action="reply", run_id=run, account_ids=accounts)
+        assert _account_tally(database, campaign_id) == _account_tally_from_rows(database, campaign_id), page
+    kept = _account_tally(database, campaign_id)
+    assert {scope for scope, _, _ in kept} == {"any", "main", "influencer", "investor"}
+    assert any(n > 1 for _, _, n in kept)

@@ -1,5 +1,6 @@
-"""The dashboard's roll-ups (post_tally, run_tally, campaign_account) say what counting the engagement table
-says: at every checkpoint of a played campaign, after a rebuild, and when the same page is ingested twice."""
+"""The dashboard's roll-ups (post_tally, run_tally, campaign_account, account_tally) say what counting the
+engagement table says: at every checkpoint of a played campaign, after a rebuild, and when the same page is
+ingested twice."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlalchemy import func, select
 
 from socap.monitoring.models import Engagement
 from socap.reports import rollup
-from socap.reports.models import CampaignAccount, PostTally, RunTally
+from socap.reports.models import AccountTally, CampaignAccount, PostTally, RunTally
 from socap.reports.queries import Scope, load_posts
 from socap.reports.schemas import Filters
 from tests.reports.conftest import TALLIED_FILTERS
@@ -34,7 +35,9 @@ def _rollup_rows(session, campaign_id):
                                    .where(RunTally.campaign_id == campaign_id)).all()),
             sorted(session.execute(select(CampaignAccount.account_id, CampaignAccount.first_main,
                                           CampaignAccount.first_influencer, CampaignAccount.first_investor)
-                                   .where(CampaignAccount.campaign_id == campaign_id)).all()))
+                                   .where(CampaignAccount.campaign_id == campaign_id)).all()),
+            sorted(row for row in session.execute(select(AccountTally.scope, AccountTally.run_id, AccountTally.n)
+                                                  .where(AccountTally.campaign_id == campaign_id)).all() if row[2]))
 
 
 def test_rebuild_from_the_engagements_gives_what_the_ingest_kept(played):
@@ -45,7 +48,7 @@ def test_rebuild_from_the_engagements_gives_what_the_ingest_kept(played):
         accounts = s.scalar(select(func.count(func.distinct(Engagement.account_id)))
                             .where(Engagement.campaign_id == played.campaign_id))
     assert sum(n for _, _, n in kept[0]) == engagements == sum(n for *_, n in kept[1])
-    assert len(kept[2]) == accounts
+    assert len(kept[2]) == accounts == sum(n for scope, _, n in kept[3] if scope == "any")
     with played.rt.db.write() as s:
         rollup.rebuild(s, campaign_id=played.campaign_id)
     with played.rt.db.session() as s:

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 
 from sqlalchemy import Integer, and_, bindparam, case, false, func, literal, or_, select, text
 from sqlalchemy.orm import Session
@@ -30,7 +31,7 @@ from sqlalchemy.sql import ColumnElement, Select
 from socap.campaigns.models import Campaign, CampaignTweet
 from socap.importance.models import AccountImportance
 from socap.monitoring.models import Engagement, MetricSnapshot, Run
-from socap.reports.models import CampaignAccount, PostTally, RunTally
+from socap.reports.models import AccountTally, CampaignAccount, PostTally, RunTally
 from socap.reports.rollup import FIRST_COLUMN
 from socap.reports.schemas import POST_CATEGORIES, Filters
 
@@ -393,10 +394,32 @@ def _tallied_accounts(scope: Scope, run_id: int | None) -> tuple[list[ColumnElem
     return where, old
 
 
+def _every_category(scope: Scope) -> bool:
+    """The selected posts cover every post category the campaign has: an account engaged with the selection
+    iff it engaged with the campaign, so account_tally's "any" rows count the selection's accounts."""
+    return {p.category for p in scope.selected} == {p.category for p in scope.posts}
+
+
+def _counted_accounts(session: Session, scope: Scope, *, run_id: int | None) -> AccountCounts:
+    """:func:`_tallied_per_account` from account_tally's few rows, for a selection of every post category."""
+    firsts = _first_runs(scope)
+    before = func.sum(case((AccountTally.run_id < run_id, AccountTally.n), else_=0)) if run_id is not None \
+        else func.sum(AccountTally.n)
+    totals = {tally_scope: (int(n or 0), int(old or 0)) for tally_scope, n, old in session.execute(
+        select(AccountTally.scope, func.sum(AccountTally.n), before)
+        .where(AccountTally.campaign_id == scope.campaign.id).group_by(AccountTally.scope))}
+    accounts, old = totals.get("any", (0, 0))
+    by_category = dict.fromkeys(POST_CATEGORIES, 0)
+    by_category.update({c: totals.get(c, (0, 0))[0] for c in firsts})
+    return AccountCounts(accounts, old, by_category)
+
+
 def _tallied_per_account(session: Session, scope: Scope, *, run_id: int | None) -> AccountCounts:
     firsts = _first_runs(scope)
     if not firsts:
         return AccountCounts(0, 0, dict.fromkeys(POST_CATEGORIES, 0))
+    if _every_category(scope):
+        return _counted_accounts(session, scope, run_id=run_id)
     where, old = _tallied_accounts(scope, run_id)
     row = session.execute(select(func.count(), func.sum(case((old, 1), else_=0)),
                                  *[func.count(c) for c in firsts.values()]).where(*where)).one()
@@ -456,6 +479,9 @@ def accounts_and_high(session: Session, scope: Scope, *, threshold: int,
         firsts = _first_runs(scope)
         if not firsts:
             return AccountCounts(0, 0, dict.fromkeys(POST_CATEGORIES, 0)), (0, 0)
+        if _every_category(scope):  # account_tally's rows, and the few important accounts' rows
+            return (_counted_accounts(session, scope, run_id=run_id),
+                    high_importance_accounts(session, scope, threshold=threshold, run_id=run_id))
         where, old = _tallied_accounts(scope, run_id)
         important = ai.c.account_id.is_not(None)
         row = session.execute(
@@ -512,33 +538,42 @@ def latest_snapshots(session: Session, *, post_ids: Sequence[int],
 
     Two index probes per post on (campaign_tweet_id, taken_at) — cheap whatever the campaign's length —
     and those rows joined by primary key, in one statement (one row per post with a snapshot).
+    The statement is built once (building it cost more than running it); the ids go in as literals.
     """
     if not post_ids:
         return {}
-    m, latest, previous = _SNAPSHOT_ALIAS, _LATEST_ALIAS, _PREVIOUS_ALIAS
-    probe = select(m.c.id).where(m.c.campaign_tweet_id == CampaignTweet.id)
-    if until is not None:
-        probe = probe.where(m.c.taken_at <= until)
-    probe = probe.order_by(m.c.taken_at.desc(), m.c.id.desc())
-    pairs = (select(CampaignTweet.id.label("post_id"), probe.limit(1).scalar_subquery().label("latest_id"),
-                    probe.limit(1).offset(1).scalar_subquery().label("previous_id"))
-             .where(literal_ids(CampaignTweet.id, post_ids))
-             .offset(0)  # keeps PostgreSQL from pulling the probes up into hash joins over every snapshot
-             .subquery("pairs"))
-    rows = session.execute(
-        select(pairs.c.post_id, latest.c.taken_at, *[latest.c[c] for c in COUNTERS],
-               previous.c.id, previous.c.taken_at, *[previous.c[c] for c in COUNTERS])
-        .select_from(pairs).join(latest, latest.c.id == pairs.c.latest_id)
-        .outerjoin(previous, previous.c.id == pairs.c.previous_id))
+    statement = _snapshot_statement(until is not None)
+    params = {"until": until, "ids_campaign_tweet_id": list(post_ids)}
     n = len(COUNTERS)
     out: dict[int, tuple[Snapshot, Snapshot | None]] = {}
-    for row in rows:
-        current = Snapshot(row[1], {c: int(v or 0) for c, v in zip(COUNTERS, row[2:2 + n], strict=True)})
+    for row in session.execute(statement, params).all():
+        current = Snapshot(row[1], dict(zip(COUNTERS, [v or 0 for v in row[2:2 + n]], strict=True)))
         before = None
         if row[2 + n] is not None:
-            before = Snapshot(row[3 + n], {c: int(v or 0) for c, v in zip(COUNTERS, row[4 + n:], strict=True)})
+            before = Snapshot(row[3 + n], dict(zip(COUNTERS, [v or 0 for v in row[4 + n:]], strict=True)))
         out[row[0]] = (current, before)
     return out
+
+
+@cache
+def _snapshot_statement(bounded: bool) -> Select:
+    """latest_snapshots' statement, with or without the ``until`` bound."""
+    m, latest, previous = _SNAPSHOT_ALIAS, _LATEST_ALIAS, _PREVIOUS_ALIAS
+    probe = select(m.c.id).where(m.c.campaign_tweet_id == CampaignTweet.id)
+    if bounded:
+        probe = probe.where(m.c.taken_at <= bindparam("until"))
+    probe = probe.order_by(m.c.taken_at.desc(), m.c.id.desc())
+    # the ids as literals (see literal_ids)
+    which = CampaignTweet.id.in_(bindparam("ids_campaign_tweet_id", expanding=True, literal_execute=True))
+    pairs = (select(CampaignTweet.id.label("post_id"), probe.limit(1).scalar_subquery().label("latest_id"),
+                    probe.limit(1).offset(1).scalar_subquery().label("previous_id"))
+             .where(which)
+             .offset(0)  # keeps PostgreSQL from pulling the probes up into hash joins over every snapshot
+             .subquery("pairs"))
+    return (select(pairs.c.post_id, latest.c.taken_at, *[latest.c[c] for c in COUNTERS],
+                   previous.c.id, previous.c.taken_at, *[previous.c[c] for c in COUNTERS])
+            .select_from(pairs).join(latest, latest.c.id == pairs.c.latest_id)
+            .outerjoin(previous, previous.c.id == pairs.c.previous_id))
 
 
 def counter_series(session: Session, scope: Scope) -> list[tuple[datetime, dict[str, int]]]:

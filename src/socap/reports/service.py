@@ -139,15 +139,37 @@ def _coverage(captured: dict[int, dict[str, int]], snapshots: dict[int, tuple[Sn
     got = dict.fromkeys(ACTIONS, 0)
     counted = dict.fromkeys(ACTIONS, 0)
     for post_id in post_ids:
+        mine = captured.get(post_id)
+        snapshot = snapshots.get(post_id)
         for action in ACTIONS:
-            got[action] += captured.get(post_id, {}).get(action, 0)
-            if post_id in snapshots:
-                counted[action] += snapshots[post_id][0].values[COUNTER_OF_ACTION[action]]
+            if mine is not None:
+                got[action] += mine[action]
+            if snapshot is not None:
+                counted[action] += snapshot[0].values[COUNTER_OF_ACTION[action]]
     total = sum(counted.values())
     return Coverage(retweets_captured=got["retweet"], retweet_count=counted["retweet"],
                     replies_captured=got["reply"], reply_count=counted["reply"],
                     quotes_captured=got["quote"], quote_count=counted["quote"],
                     ratio=round(sum(got.values()) / total, 4) if total else None)
+
+
+def _post_coverage(got: dict[str, int] | None, counters: dict[str, int] | None) -> Coverage:
+    """:func:`_coverage` of one post (its captured engagements per action, its latest counters), in one step:
+    the summary makes one per post."""
+    got = got or _NOTHING_CAPTURED
+    retweets, replies, quotes = got["retweet"], got["reply"], got["quote"]
+    if counters is None:
+        retweet_count = reply_count = quote_count = 0
+    else:
+        retweet_count, reply_count = counters["retweet_count"], counters["reply_count"]
+        quote_count = counters["quote_count"]
+    total = retweet_count + reply_count + quote_count
+    return Coverage(retweets_captured=retweets, retweet_count=retweet_count, replies_captured=replies,
+                    reply_count=reply_count, quotes_captured=quotes, quote_count=quote_count,
+                    ratio=round((retweets + replies + quotes) / total, 4) if total else None)
+
+
+_NOTHING_CAPTURED = dict.fromkeys(ACTIONS, 0)
 
 
 def _totals(counts: list[PostActionCount], accounts: AccountCounts, high: tuple[int, int] | None,
@@ -244,7 +266,8 @@ def _post_summaries(session: Session, scope: Scope, counts: list[PostActionCount
             retweet_count=values["retweet_count"], reply_count=values["reply_count"],
             quote_count=values["quote_count"], impressions=values["impression_count"],
             metrics_at=snap[0].taken_at if snap else None, engagements=engaged.get(post.id, 0),
-            coverage=_coverage(captured, snapshots, [post.id]), unavailable_reason=post.unavailable_reason,
+            coverage=_post_coverage(captured.get(post.id), values if snap else None),
+            unavailable_reason=post.unavailable_reason,
             blocked_until=blocked.get(post.id), last_error=errors.get(post.id)))
     return out
 
