@@ -73,10 +73,11 @@ import json
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 CATEGORIES = ("vc", "investor", "founder", "media", "developer", "other")
 """Every category, in precedence order; "other" is the fallback."""
@@ -243,8 +244,19 @@ _TOPIC_BREAK = re.compile(_STRONG_BREAK)
 _PAST = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, PAST_MARKERS)) + r")(?!\w)")
 _TOPIC = re.compile(r"(?<!\w)(?:" + "|".join(r"\s+".join(m.split()) for m in TOPIC_MARKERS) + r")(?!\w)")
 _SHORT_TOPIC = re.compile(r"(?<!\w)(?:" + "|".join(SHORT_TOPIC_MARKERS) + r")(?!\w)")
+# Both end at a clause break, and each marker is one whole word, so one scan finds what the two scans find.
+_PAST_OR_SHORT_TOPIC = re.compile(
+    r"(?<!\w)(?:" + "|".join([*map(re.escape, PAST_MARKERS), *SHORT_TOPIC_MARKERS]) + r")(?!\w)"
+)
 _TURNED = re.compile(rf"[\s\-–—]*{TURNED}(?!\w)")
-_ANY_MARKER = re.compile("|".join(p.pattern for p in (_PAST, _SHORT_TOPIC, _TOPIC)))  # matches iff one of them does
+# "Is there any marker before the match at all?" (usually not): one regex that matches iff one of _PAST,
+# _SHORT_TOPIC and _TOPIC does, arranged like the bucketed scan (each marker starts with its first letter and
+# checks the left boundary after it): the engine jumps straight to those letters.
+_MARKER_WORDS: dict[str, list[str]] = {}  # first letter → the rest of each marker starting with it
+for _marker in [*map(re.escape, PAST_MARKERS), *SHORT_TOPIC_MARKERS, *(r"\s+".join(m.split()) for m in TOPIC_MARKERS)]:
+    _MARKER_WORDS.setdefault(_marker[0], []).append(_marker[1:])
+del _marker
+_ANY_MARKER = re.compile("|".join(rf"{c}(?<!\w.)(?:{'|'.join(rests)})(?!\w)" for c, rests in _MARKER_WORDS.items()))
 _FIRST_WORD = re.compile(r"\W*(\w+)")
 _MAYBE_ADDRESS = re.compile(r"\.[a-z]")
 _NOT_TEXT = re.compile(
@@ -340,37 +352,63 @@ def _first_char(body: str) -> str | None:
     return first
 
 
-def _bucketed_scan(groups: list[tuple[str, list[str]]]) -> tuple[re.Pattern[str], dict[str, str]] | None:
+# Letters in the order English words most often start with them.
+_WORD_INITIALS = "taoswcibpfhmdrlenguvjkyqz"
+
+
+class _Bucketed(NamedTuple):
+    """The Latin-only scan, arranged by first character (see :func:`_bucketed_scan`)."""
+
+    here: re.Pattern[str]  # here.match(text, pos): a match starting exactly at pos
+    after: re.Pattern[str]  # after.search(text, pos): the leftmost match starting after pos, at m.start() + 1
+    which: dict[str, tuple[re.Pattern[str], dict[str, tuple[str, str]]]]  # first character → rule finder
+
+
+def _bucketed_scan(rules: list[tuple[str, str, str]]) -> _Bucketed | None:
     """The Latin scanning regex rearranged by first character, or None if some rule's first character is not
     plain (then the one-group-per-category regex is used).
 
-    ``groups`` is [(category, rule bodies)] in precedence order. The result matches exactly where
-    ``_LEFT(?:(?P<cat>bodies)|…)_RIGHT`` matches, with the same precedence, but it starts with the first
-    character itself and checks the left boundary after it (``c(?<![\\w@].)``): the regex engine then jumps
-    straight to positions holding a possible first character, and tries only the rules starting with it,
-    instead of every rule at every position (bios are scanned on every sighting of an account, so this is
-    the ingest's hottest loop). Group names are ``<category>__<n>``; the mapping names their categories.
+    ``rules`` is [(category, phrase, rule body)] in precedence order. Together, ``here`` and ``after`` match
+    exactly where ``_LEFT(?:(?P<cat>bodies)|…)_RIGHT`` matches, with the same precedence:
+
+    * ``here`` starts with the first character itself and checks the left boundary after it
+      (``c(?<![\\w@].)``); a search with it jumps straight to positions holding a possible first character,
+      and tries only the rules starting with it, instead of every rule at every position;
+    * ``after`` begins with the character before the rule, which must not be a letter, digit, underscore or
+      @: a search with it jumps straight to such characters (spaces, punctuation: about one per word, where
+      ``here`` stops at most letters). Bios are read for every new engager, so this is the ingest's hottest
+      loop.
+
+    Neither has groups of its own (a match object costs time per group): ``which[c]`` names the rule and
+    category of a match starting with ``c``. Matched at the match's start, it tries the same rules in the
+    same order, so its first match is the scan's; each rule has an empty group at its end, ``r<n>``, which is
+    the last group to close, so ``m.lastgroup`` names the rule, and the mapping gives its (category, phrase).
     """
-    buckets: dict[str, list[tuple[str, list[str]]]] = {}
-    for category, bodies in groups:
-        for body in bodies:
-            first = _first_char(body)
-            if first is None:
-                return None
-            per_category = buckets.setdefault(first, [])
-            if not per_category or per_category[-1][0] != category:
-                per_category.append((category, []))
-            per_category[-1][1].append(body[1:])
-    names: dict[str, str] = {}
-    parts = []
-    for first, per_category in buckets.items():
-        alternatives = []
-        for category, rests in per_category:
-            name = f"{category}__{len(names)}"
-            names[name] = category
-            alternatives.append(f"(?P<{name}>{'|'.join(f'(?:{r})' for r in rests)})")
-        parts.append(f"{re.escape(first)}(?<![\\w@].)(?:{'|'.join(alternatives)}){_RIGHT}")
-    return re.compile("|".join(parts)), names
+    buckets: dict[str, list[tuple[str, str, str]]] = {}  # first character → (category, phrase, rest), in order
+    for category, phrase, body in rules:
+        first = _first_char(body)
+        if first is None:
+            return None
+        buckets.setdefault(first, []).append((category, phrase, body[1:]))
+    # No two buckets start with the same character, so their order does not matter; the engine tries them in
+    # turn, so the letters words most often start with go first.
+    firsts = sorted(buckets, key=lambda c: _WORD_INITIALS.find(c) % (len(_WORD_INITIALS) + 1))
+    alternatives = [(re.escape(c), "|".join(f"(?:{rest})" for _, _, rest in buckets[c])) for c in firsts]
+    here = "|".join(f"{first}(?<![\\w@].)(?:{rests}){_RIGHT}" for first, rests in alternatives)
+    # the lookahead turns down most places (a second separator, a word no rule starts like) in one step
+    after = (
+        rf"[^\w@](?=[{''.join(first for first, _ in alternatives)}])(?:"
+        + "|".join(f"{first}(?:{rests}){_RIGHT}" for first, rests in alternatives)
+        + ")"
+    )
+    which = {}
+    for c, bucket in buckets.items():
+        names = {f"r{i}": (category, phrase) for i, (category, phrase, _) in enumerate(bucket)}
+        # the group is empty and at the end: every alternative still starts with its literal first character
+        # (the engine skips an alternative on that alone)
+        rests = "|".join(f"(?:{rest})(?P<r{i}>)" for i, (_, _, rest) in enumerate(bucket))
+        which[c] = (re.compile(f"{re.escape(c)}(?:{rests}){_RIGHT}"), names)
+    return _Bucketed(re.compile(here), re.compile(after), which)
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,22 +430,30 @@ class Categorization:
         return f'{self.field}: "{self.matched}"'
 
 
+_OTHER = Categorization(FALLBACK)  # immutable, so one instance serves every text nothing matches in
+
+
 def _is_past_or_topic(text: str, start: int, end: int) -> bool:
     """Whether the match text[start:end] is a past role or a topic (see the module docstring)."""
     return _TURNED.match(text, end) is not None or (
-        # one scan for "is there any marker before the match at all?" (usually not) before the three exact ones
+        # one scan for "is there any marker before the match at all?" (usually not) before the exact ones
         _ANY_MARKER.search(text, 0, start) is not None
         and (
-            _governed(_PAST, _CLAUSE_BREAK, text, start)
-            or _governed(_SHORT_TOPIC, _CLAUSE_BREAK, text, start)
+            _governed(_PAST_OR_SHORT_TOPIC, _CLAUSE_BREAK, text, start)
             or _governed(_TOPIC, _TOPIC_BREAK, text, start)
         )
     )
 
 
 def _governed(marker: re.Pattern[str], breaks: re.Pattern[str], text: str, start: int) -> bool:
-    """Whether a marker occurs before ``start`` with no clause break between it and ``start``."""
-    return any(breaks.search(text, m.end(), start) is None for m in marker.finditer(text, 0, start))
+    """Whether a marker occurs before ``start`` with no clause break between it and ``start``.
+
+    Only the last marker needs checking: a break after an earlier marker that is not also after the last one
+    would have to start before the last marker's end, and then it is not between that marker and ``start``;
+    so if any marker is unbroken, the last one is.
+    """
+    ends = [m.end() for m in marker.finditer(text, 0, start)]
+    return bool(ends) and breaks.search(text, ends[-1], start) is None
 
 
 class CategoryRules:
@@ -437,16 +483,21 @@ class CategoryRules:
             self._which[category] = re.compile("|".join(f"(?P<r{i}>{p.pattern})" for i, (_, p) in enumerate(singles)))
             if latin := [p for p in phrases if not _is_cjk(p)]:
                 groups.append(f"(?P<{category}>{_alternation(latin)})")
-                latin_bodies.append((category, [phrase_body(p) for p in latin]))
+                latin_bodies += [(category, p, phrase_body(p)) for p in latin]
             if cjk := [p for p in phrases if _is_cjk(p)]:
                 cjk_groups.append(f"(?P<{category}{_CJK_GROUP}>{_alternation(cjk)})")
         self._order = {c: i for i, c in enumerate(CATEGORIES)}
         self._lower = {c: [d for d in CATEGORIES[i + 1 : -1] if d in self._combined] for c, i in self._order.items()}
+        # a match's category, then the lower ones that may match there instead if it is discarded, with ranks
+        self._candidates = {c: tuple((d, self._order[d]) for d in (c, *self._lower[c])) for c in self._combined}
         scan = [f"{_LEFT}(?:{'|'.join(groups)}){_RIGHT}"] if groups else []
         scan += [f"(?=[{_CJK}])(?:{'|'.join(cjk_groups)})"] if cjk_groups else []
         self._scan = re.compile("|".join(scan)) if scan else None
         # texts without Chinese or Japanese (nearly all) are read by the faster, equivalent Latin-only scan
         self._fast = _bucketed_scan(latin_bodies) if latin_bodies else None
+        self._latin = latin_bodies
+        # per rank, the Latin-only scan for the categories ranked above it (built when first needed)
+        self._better: dict[int, re.Pattern[str] | None] = {}
 
     @classmethod
     def from_config(
@@ -461,42 +512,95 @@ class CategoryRules:
 
     def categorize(self, bio: str | None, name: str | None = "") -> Categorization:
         """The first category in precedence order whose rules match the bio, else the name; else "other"."""
-        best: tuple[int, int, str, str, str, int, int] | None = None  # rank, field, category, field, text, span
-        for field_index, (field, raw) in enumerate((("bio", bio), ("name", name))):
+        if self._scan is None:
+            return _OTHER
+        # the best match so far: its rank (lower is better; an earlier match of the same rank wins, and a bio
+        # match beats a name match of the same rank) and (category, field, text, start, end, rule or None)
+        best_rank = len(CATEGORIES)
+        best: tuple[str, str, str, int, int, str | None] | None = None
+        candidates_of = self._candidates
+        for field, raw in (("bio", bio), ("name", name)):
             text = normalise(raw)
-            if not text or self._scan is None:
+            if not text:
                 continue
-            given_name = _FIRST_WORD.match(text) if field == "name" else None
-            if self._fast is not None and _CJK_START.search(text) is None:
-                scan, categories = self._fast
+            # texts without Chinese or Japanese (nearly all) are read by the faster, equivalent Latin-only scan
+            if fast := self._fast is not None and (text.isascii() or _CJK_START.search(text) is None):
+                if best is not None and not self._can_beat(best_rank, text, 0):
+                    continue  # nothing in the name can beat the bio's match
+                here, after, which = self._fast
+                pos = 0
             else:
-                scan, categories = self._scan, None
-            for m in scan.finditer(text):
-                group = m.lastgroup
-                if group is None:  # defensive: the category groups are outermost, so lastgroup names one
-                    group = next(g for g, v in m.groupdict().items() if v is not None)
-                category = categories[group] if categories is not None else group.removesuffix(_CJK_GROUP)
-                candidates = [category, *self._lower[category]]  # if discarded, a lower category may match here
-                start = m.start()  # the boundaries around the category group are zero-width
-                end: int | None = m.end()
-                if given_name and (start, end) == given_name.span(1):
+                slow = self._matches(text)
+            given = _FIRST_WORD.match(text) if field == "name" else None
+            given = given.span(1) if given is not None else None
+            while True:
+                # the scan's next match: its category, start, end and (when known) rule
+                if fast:
+                    m = None
+                    # a match starting right here needs a character before it that is not a letter, digit, _
+                    # or @ (``here`` checks that too; nearly every match ends in a letter, so this saves a call)
+                    if pos == 0 or not ((prev := text[pos - 1]).isalnum() or prev == "_" or prev == "@"):
+                        m = here.match(text, pos)
+                    if m is not None:
+                        start = pos
+                    else:
+                        m = after.search(text, pos)
+                        if m is None:
+                            break
+                        start = m.start() + 1
+                    pos = stop = m.end()
+                    finder, names = which[text[start]]
+                    category, rule = names[finder.match(text, start).lastgroup]
+                else:
+                    found = next(slow, None)
+                    if found is None:
+                        break
+                    category, start, stop, rule = found
+                if given is not None and (start, stop) == given:
                     continue  # "Dev Patel", "Angel Ruiz": a lone first word of a display name is a given name
-                for candidate in candidates:
-                    rank = self._order[candidate]
-                    if best is not None and (rank, field_index) >= best[:2]:
+                end: int | None = stop
+                for candidate, rank in candidates_of[category]:  # if discarded, a lower category may match here
+                    if rank >= best_rank:
                         break  # cannot beat what we have (an earlier match of the same rank wins)
                     if candidate != category:
                         sub = self._combined[candidate].match(text, start)
-                        end = sub.end() if sub else None
+                        end, rule = (sub.end() if sub else None), None
                     if end is not None and end > start and not _is_past_or_topic(text, start, end):
-                        best = (rank, field_index, candidate, field, text, start, end)
+                        best_rank, best = rank, (candidate, field, text, start, end, rule)
                         break
-            if best is not None and best[:2] == (0, 0):
+                else:
+                    continue
+                if best_rank == 0 or (fast and not self._can_beat(best_rank, text, stop)):
+                    break  # nothing further on in this text can beat it
+            if best_rank == 0:
                 break  # a VC in the bio: nothing can beat it
         if best is None:
-            return Categorization(FALLBACK)
-        _, _, category, field, text, start, end = best
-        return Categorization(category, text[start:end], field, self._rule_at(category, text, start, end))
+            return _OTHER
+        category, field, text, start, end, rule = best
+        if rule is None:
+            rule = self._rule_at(category, text, start, end)
+        return Categorization(category, text[start:end], field, rule)
+
+    def _matches(self, text: str) -> Iterator[tuple[str, int, int, None]]:
+        """The plain scan's matches in ``text``, left to right: (category, start, end, None)."""
+        for m in self._scan.finditer(text):
+            group = m.lastgroup
+            if group is None:  # defensive: the category groups are outermost, so lastgroup names one
+                group = next(g for g, v in m.groupdict().items() if v is not None)
+            # the boundaries around the category group are zero-width
+            yield group.removesuffix(_CJK_GROUP), m.start(), m.end(), None
+
+    def _can_beat(self, rank: int, text: str, pos: int) -> bool:
+        """Whether some rule of a category ranked above ``rank`` matches in a Latin-only text at or after
+        ``pos``. If not, no match the scan finds there can beat one of that rank, and the rest of the text
+        need not be read; if so, the scan goes on as usual (a match it takes may cover this one)."""
+        scan = self._better.get(rank, False)
+        if scan is False:
+            wanted = CATEGORIES[:rank]
+            rules = [r for r in self._latin if r[0] in wanted]
+            # existence only: searching with ``here`` is quicker than ``after`` when few letters start a rule
+            scan = self._better[rank] = _bucketed_scan(rules).here if rules else None
+        return scan is not None and scan.search(text, pos) is not None
 
     def _rule_at(self, category: str, text: str, start: int, end: int) -> str | None:
         """The first of the category's rules that matches exactly text[start:end]."""
