@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from socap.db import upsert
-from socap.importance.categories import Categorization, CategoryRules, default_rules
+from socap.importance.categories import CATEGORIES, Categorization, CategoryRules, default_rules
 from socap.importance.models import Account
 from socap.importance.suspicion import suspicion_flags
 from socap.x import User
@@ -24,10 +24,13 @@ PROFILE_COLUMNS = ("username", "name", "bio", "followers_count", "following_coun
 # X's profile strings go into sized columns: PostgreSQL refuses a longer value (and with it the whole page of
 # engagements), so a profile too long for its column is cut to fit
 _SIZES = {c.name: c.type.length for c in Account.__table__.columns if getattr(c.type, "length", None)}
+# (column, size) for the ones a row's value can be too long for: every sized column but the category, which is
+# one of CATEGORIES (checked on every row, so a tuple)
+_SIZED = tuple((c, n) for c, n in _SIZES.items() if c != "category" or n < max(map(len, CATEGORIES)))
 
 
 def _fit(row: dict) -> dict:
-    for column, size in _SIZES.items():
+    for column, size in _SIZED:
         value = row.get(column)
         if isinstance(value, str) and len(value) > size:
             row[column] = value[:size]
@@ -55,19 +58,22 @@ def account_row(user: User, now: datetime) -> dict:
     metrics = user.public_metrics
     bio, name = user.description or "", user.name or ""
     found = _categorize(_rules(), bio, name)
-    followers = metrics.followers_count if metrics else 0
-    following = metrics.following_count if metrics else 0
+    created_at, image = user.created_at, user.profile_image_url
+    if metrics is not None:
+        followers, following, tweets = metrics.followers_count, metrics.following_count, metrics.tweet_count
+        suspicion = suspicion_flags(created_at=created_at, profile_image_url=image, followers_count=followers,
+                                    following_count=following, bio=bio, now=now)
+    else:
+        followers = following = tweets = 0
+        suspicion = []
     return _fit({
         "id": int(user.id), "username": user.username or f"id{user.id}", "name": name, "bio": bio,
-        "followers_count": followers, "following_count": following,
-        "tweet_count": metrics.tweet_count if metrics else 0,
+        "followers_count": followers, "following_count": following, "tweet_count": tweets,
         "verified_type": user.verified_type, "protected": bool(user.protected),
-        "created_at": user.created_at, "profile_image_url": user.profile_image_url, "refreshed_at": now,
+        "created_at": created_at, "profile_image_url": image, "refreshed_at": now,
         "category": found.category,
         "category_evidence": found.evidence if found.matched else None,
-        "suspicion": suspicion_flags(created_at=user.created_at, profile_image_url=user.profile_image_url,
-                                     followers_count=followers, following_count=following, bio=bio, now=now)
-        if metrics is not None else [],
+        "suspicion": suspicion,
     })
 
 

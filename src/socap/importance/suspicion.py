@@ -16,7 +16,7 @@ Flags, always in this order (:data:`FLAGS`):
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from socap.clock import ensure_utc
 
@@ -27,6 +27,8 @@ FOLLOW_RATIO = 10
 FOLLOWS_MANY_MIN_FOLLOWING = 200
 
 FLAGS = ("new_account", "default_avatar", "few_followers", "follows_many", "empty_bio")
+
+_NEW_ACCOUNT_AGE = timedelta(days=NEW_ACCOUNT_DAYS)
 
 
 def suspicion_flags(
@@ -43,12 +45,17 @@ def suspicion_flags(
     For display only: never use them to hide data. Naive datetimes are taken as UTC.
     """
     flags: list[dict[str, str]] = []
-    followers = max(0, int(followers_count or 0))
-    following = max(0, int(following_count or 0))
+    # counts are nearly always plain non-negative ints (X's own): no conversion needed then
+    followers = followers_count if type(followers_count) is int and followers_count > 0 else (
+        max(0, int(followers_count or 0)))
+    following = following_count if type(following_count) is int and following_count > 0 else (
+        max(0, int(following_count or 0)))
 
     if created_at is not None:
-        age = ensure_utc(now) - ensure_utc(created_at)
-        if age < timedelta(days=NEW_ACCOUNT_DAYS):
+        # both UTC already (X's times, SOCAP's clock): ensure_utc would hand both back unchanged
+        utc = created_at.tzinfo is UTC and now.tzinfo is UTC
+        age = now - created_at if utc else ensure_utc(now) - ensure_utc(created_at)
+        if age < _NEW_ACCOUNT_AGE:
             days = max(0, age.days)
             when = "today" if days == 0 else f"{_count(days, 'day')} ago"
             flags.append({"flag": "new_account", "reason": f"account created {when}"})
