@@ -361,7 +361,8 @@ class _Bucketed(NamedTuple):
 
     here: re.Pattern[str]  # here.match(text, pos): a match starting exactly at pos
     after: re.Pattern[str]  # after.search(text, pos): the leftmost match starting after pos, at m.start() + 1
-    which: dict[str, tuple[re.Pattern[str], dict[str, tuple[str, str]]]]  # first character → rule finder
+    # first character → rule finder, its groups' (category, phrase), and the best rank among those categories
+    which: dict[str, tuple[re.Pattern[str], dict[str, tuple[str, str]], int]]
 
 
 def _bucketed_scan(rules: list[tuple[str, str, str]]) -> _Bucketed | None:
@@ -383,6 +384,7 @@ def _bucketed_scan(rules: list[tuple[str, str, str]]) -> _Bucketed | None:
     category of a match starting with ``c``. Matched at the match's start, it tries the same rules in the
     same order, so its first match is the scan's; each rule has an empty group at its end, ``r<n>``, which is
     the last group to close, so ``m.lastgroup`` names the rule, and the mapping gives its (category, phrase).
+    With them comes the best rank among those categories: a match no better than that need not be named.
     """
     buckets: dict[str, list[tuple[str, str, str]]] = {}  # first character → (category, phrase, rest), in order
     for category, phrase, body in rules:
@@ -407,8 +409,53 @@ def _bucketed_scan(rules: list[tuple[str, str, str]]) -> _Bucketed | None:
         # the group is empty and at the end: every alternative still starts with its literal first character
         # (the engine skips an alternative on that alone)
         rests = "|".join(f"(?:{rest})(?P<r{i}>)" for i, (_, _, rest) in enumerate(bucket))
-        which[c] = (re.compile(f"{re.escape(c)}(?:{rests}){_RIGHT}"), names)
+        top = min(CATEGORIES.index(category) for category, _, _ in bucket)
+        which[c] = (re.compile(f"{re.escape(c)}(?:{rests}){_RIGHT}"), names, top)
     return _Bucketed(re.compile(here), re.compile(after), which)
+
+
+def _tried_order(phrases: list[str]) -> list[str]:
+    """The phrases in the order :func:`_alternation` tries them: a plain phrase goes into the group of the
+    first plain phrase with its first character, ahead of any ``re:`` rule listed between them."""
+    items: list[list[str]] = []
+    buckets: dict[str, list[str]] = {}
+    for phrase in phrases:  # the same grouping as _alternation's
+        body = phrase_body(phrase)
+        first = re.escape(phrase.strip().lower()[:1])
+        if phrase.startswith("re:") or first in ("", "\\-") or not body.startswith(first):
+            items.append([phrase])
+            continue
+        if first not in buckets:
+            buckets[first] = []
+            items.append(buckets[first])
+        buckets[first].append(phrase)
+    return [phrase for item in items for phrase in item]
+
+
+def _cjk_scan(
+    rules: list[tuple[str, str, str]],
+) -> tuple[re.Pattern[str], dict[str, tuple[re.Pattern[str], dict[str, tuple[str, str]]]]] | None:
+    """The Chinese and Japanese rules, (category, phrase, body) in precedence order, as one group-free regex
+    arranged by first character (the plain scan's alternative for them, which needs no word boundaries),
+    and per first character a finder whose ``lastgroup`` maps to the (category, phrase) of a match starting
+    with it (the same rules in the same order). None if some rule's first character is not plain."""
+    buckets: dict[str, list[tuple[str, str, str]]] = {}
+    for category, phrase, body in rules:
+        first = _first_char(body)
+        if first is None:
+            return None
+        buckets.setdefault(first, []).append((category, phrase, body[1:]))
+    scan = "|".join(
+        f"{re.escape(c)}(?:{'|'.join(f'(?:{rest})' for _, _, rest in bucket)})" for c, bucket in buckets.items()
+    )
+    which = {
+        c: (
+            re.compile(f"{re.escape(c)}(?:{'|'.join(f'(?:{rest})(?P<r{i}>)' for i, (*_, rest) in enumerate(bucket))})"),
+            {f"r{i}": (category, phrase) for i, (category, phrase, _) in enumerate(bucket)},
+        )
+        for c, bucket in buckets.items()
+    }
+    return re.compile(scan or "(?!)"), which
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,7 +537,8 @@ class CategoryRules:
         self._single: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
         self._combined: dict[str, re.Pattern[str]] = {}
         self._which: dict[str, re.Pattern[str]] = {}
-        groups, cjk_groups, latin_bodies = [], [], []
+        groups, cjk_groups, latin_bodies, cjk_bodies = [], [], [], []
+        latin_tried = []  # the Latin rules in the order the plain scan tries them
         for category, phrases in self.rules.items():
             singles = [(phrase, _compiled(category, phrase)) for phrase in phrases]
             if not singles:
@@ -502,8 +550,10 @@ class CategoryRules:
             if latin := [p for p in phrases if not _is_cjk(p)]:
                 groups.append(f"(?P<{category}>{_alternation(latin)})")
                 latin_bodies += [(category, p, phrase_body(p)) for p in latin]
+                latin_tried += [(category, p, phrase_body(p)) for p in _tried_order(latin)]
             if cjk := [p for p in phrases if _is_cjk(p)]:
                 cjk_groups.append(f"(?P<{category}{_CJK_GROUP}>{_alternation(cjk)})")
+                cjk_bodies += [(category, p, phrase_body(p)) for p in cjk]
         self._order = {c: i for i, c in enumerate(CATEGORIES)}
         self._lower = {c: [d for d in CATEGORIES[i + 1 : -1] if d in self._combined] for c, i in self._order.items()}
         # a match's category, then the lower ones that may match there instead if it is discarded, with ranks
@@ -514,6 +564,10 @@ class CategoryRules:
         # texts without Chinese or Japanese (nearly all) are read by the faster, equivalent Latin-only scan
         self._fast = _bucketed_scan(latin_bodies) if latin_bodies else None
         self._latin = latin_bodies
+        # texts with Chinese or Japanese: a Latin-only scan trying the rules in the plain scan's order, and one
+        # for the Chinese and Japanese rules (which need no word boundaries), merged (built when first needed)
+        self._mixed_rules = (latin_tried, cjk_bodies) if self._fast is not None else None
+        self._mixed: tuple[_Bucketed, bool, re.Pattern[str], dict] | None = None
         # per rank, the Latin-only scan for the categories ranked above it (built when first needed)
         self._better: dict[int, re.Pattern[str] | None] = {}
 
@@ -548,7 +602,8 @@ class CategoryRules:
                 here, after, which = self._fast
                 pos = 0
             else:
-                slow = self._matches(text)
+                mixed = self._fast is not None and self._mixed_scans() is not None
+                slow = self._mixed_matches(text) if mixed else self._matches(text)
             given = _FIRST_WORD.match(text) if field == "name" else None
             given = given.span(1) if given is not None else None
             while True:
@@ -567,7 +622,9 @@ class CategoryRules:
                             break
                         start = m.start() + 1
                     pos = stop = m.end()
-                    finder, names = which[text[start]]
+                    finder, names, top = which[text[start]]
+                    if top >= best_rank:
+                        continue  # none of the rules starting with this letter can beat what we have
                     category, rule = names[finder.match(text, start).lastgroup]
                 else:
                     found = next(slow, None)
@@ -607,6 +664,55 @@ class CategoryRules:
                 group = next(g for g, v in m.groupdict().items() if v is not None)
             # the boundaries around the category group are zero-width
             yield group.removesuffix(_CJK_GROUP), m.start(), m.end(), None
+
+    def _mixed_scans(self) -> tuple[_Bucketed, bool, re.Pattern[str], dict] | None:
+        """The scans :meth:`_mixed_matches` merges, or None if they cannot be built (then the plain scan)."""
+        if self._mixed is None and self._mixed_rules is not None:
+            latin_tried, cjk_bodies = self._mixed_rules
+            self._mixed_rules = None
+            same = [r[1] for r in latin_tried] == [r[1] for r in self._latin]
+            latin = self._fast if same else _bucketed_scan(latin_tried)
+            cjk = _cjk_scan(cjk_bodies)
+            if latin is not None and cjk is not None:
+                self._mixed = (latin, same, *cjk)
+        return self._mixed
+
+    def _mixed_matches(self, text: str) -> Iterator[tuple[str, int, int, str | None]]:
+        """The plain scan's matches in a text with Chinese or Japanese, left to right: (category, start, end,
+        rule or None). At each step the leftmost of the Latin-only scan's next match and the Chinese and
+        Japanese scan's, the Latin one first at the same place (the plain scan tries the Latin rules first);
+        both scans try the rules in the plain scan's order, so they find its matches.
+
+        The rule is the one :meth:`_rule_at` names: of a Chinese or Japanese match, the first of its
+        category's rules matching there (no Latin rule matches there, or the Latin match would have been
+        taken); of a Latin match, the scan's rule if the Latin rules are tried in their own order and the
+        match does not start with a Chinese or Japanese character (no Chinese or Japanese rule can match
+        there then); otherwise None, and :meth:`_rule_at` will say.
+        """
+        (here, after, which), exact, cjk_scan, cjk_which = self._mixed
+        pos, cjk, cjk_known = 0, None, False
+        while True:
+            m = None
+            if pos == 0 or not ((prev := text[pos - 1]).isalnum() or prev == "_" or prev == "@"):
+                m = here.match(text, pos)
+            if m is not None:
+                start = pos
+            elif (m := after.search(text, pos)) is not None:
+                start = m.start() + 1
+            if not cjk_known or (cjk is not None and cjk.start() < pos):
+                cjk, cjk_known = cjk_scan.search(text, pos), True  # a match is where it is, whatever pos was
+            if m is not None and (cjk is None or start <= cjk.start()):
+                pos = m.end()
+                finder, names, _ = which[text[start]]
+                category, rule = names[finder.match(text, start).lastgroup]
+                yield category, start, pos, rule if exact and _CJK_START.match(text, start) is None else None
+            elif cjk is not None:
+                start, pos = cjk.start(), cjk.end()
+                finder, names = cjk_which[text[start]]
+                category, rule = names[finder.match(text, start).lastgroup]
+                yield category, start, pos, rule
+            else:
+                return
 
     def _can_beat(self, rank: int, text: str, pos: int) -> bool:
         """Whether some rule of a category ranked above ``rank`` matches in a Latin-only text at or after
