@@ -14,6 +14,7 @@ from socap.alerts.models import Alert, AlertDelivery
 from socap.alerts.text import alert_message
 from socap.campaigns.models import Campaign, CampaignTweet
 from socap.db import upsert
+from socap.importance import scoring
 from socap.importance import service as importance_service
 
 CONSOLE = "console://"
@@ -59,11 +60,15 @@ def detect(session: Session, campaign: Campaign, engagements: Sequence, now: dat
            default_urls: Sequence[str] = ()) -> list[int]:
     if campaign.status != "active" or not engagements:
         return []
-    profiles = importance_service.profiles(session, workspace_id=campaign.workspace_id,
-                                           account_ids={e.account_id for e in engagements})
-    firing = [e for e in engagements if profiles[e.account_id].score >= campaign.alert_threshold]
+    # the scores alone say which engagements fire (few do); the full profiles (evidence, category, the
+    # account row) only for those: reading them for every new engager cost more than the rest of the ingest
+    scores = scoring.scores_of(session, workspace_id=campaign.workspace_id,
+                               account_ids={e.account_id for e in engagements})
+    firing = [e for e in engagements if scores[e.account_id] >= campaign.alert_threshold]
     if not firing:
         return []
+    profiles = importance_service.profiles(session, workspace_id=campaign.workspace_id,
+                                           account_ids={e.account_id for e in firing})
     posts = {t.id: t for t in session.query(CampaignTweet).filter(
         CampaignTweet.id.in_({e.campaign_tweet_id for e in firing}))}
     rows, identities = [], {}
