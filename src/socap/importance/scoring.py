@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from socap.campaigns.models import Campaign
-from socap.db import upsert
+from socap.db import one_of, upsert
 from socap.importance.models import Account, AccountImportance, Follow, ImportantAccount
 
 CHUNK = 900  # stay under SQLite's bound-parameter limit
@@ -35,7 +35,7 @@ def compute_scores(session: Session, *, workspace_id: int, account_ids: Iterable
             select(Follow.account_id, func.sum(ImportantAccount.weight))
             .join(ImportantAccount, ImportantAccount.id == Follow.seed_id)
             .where(ImportantAccount.workspace_id == workspace_id, ImportantAccount.active.is_(True),
-                   Follow.account_id.in_(chunk))
+                   one_of(session, Follow.account_id, chunk))
             .group_by(Follow.account_id))
         for account_id, total in rows:
             scores[int(account_id)] = int(total or 0)
@@ -61,7 +61,7 @@ def rescore_known(session: Session, *, workspace_id: int, account_ids: Iterable[
     ids = sorted(set(account_ids))
     known: list[int] = []
     for chunk in chunks(ids):
-        known += session.scalars(select(Account.id).where(Account.id.in_(chunk))).all()
+        known += session.scalars(select(Account.id).where(one_of(session, Account.id, chunk))).all()
     if known:
         for campaign_id in session.scalars(select(Campaign.id).where(Campaign.workspace_id == workspace_id)
                                            .order_by(Campaign.id)):
@@ -81,7 +81,8 @@ def scores_of(session: Session, *, workspace_id: int, account_ids: Iterable[int]
     found = dict.fromkeys(ids, 0)
     for chunk in chunks(ids):
         found.update(session.execute(select(AccountImportance.account_id, AccountImportance.score).where(
-            AccountImportance.workspace_id == workspace_id, AccountImportance.account_id.in_(chunk))).all())
+            AccountImportance.workspace_id == workspace_id,
+            one_of(session, AccountImportance.account_id, chunk))).all())
     return found
 
 
@@ -90,5 +91,5 @@ def unscored(session: Session, *, workspace_id: int, account_ids: Iterable[int])
     have: set[int] = set()
     for chunk in chunks(ids):
         have.update(session.scalars(select(AccountImportance.account_id).where(
-            AccountImportance.workspace_id == workspace_id, AccountImportance.account_id.in_(chunk))))
+            AccountImportance.workspace_id == workspace_id, one_of(session, AccountImportance.account_id, chunk))))
     return [i for i in ids if i not in have]

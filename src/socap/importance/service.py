@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from socap.campaigns.models import Campaign
+from socap.db import one_of
 from socap.importance import scoring
 from socap.importance.models import Account, Follow, ImportantAccount
 
@@ -43,7 +44,7 @@ def evidence(session: Session, *, workspace_id: int, account_ids: Iterable[int])
             select(Follow.account_id, ImportantAccount.username, ImportantAccount.category, ImportantAccount.weight)
             .join(ImportantAccount, ImportantAccount.id == Follow.seed_id)
             .where(ImportantAccount.workspace_id == workspace_id, ImportantAccount.active.is_(True),
-                   Follow.account_id.in_(chunk)))
+                   one_of(session, Follow.account_id, chunk)))
         for account_id, username, category, weight in rows:
             found[int(account_id)].append(Evidence(username, category, weight))
     for items in found.values():
@@ -56,7 +57,8 @@ def seed_categories(session: Session, *, workspace_id: int, account_ids: Iterabl
     out: dict[int, str] = {}
     for chunk in scoring.chunks(ids):
         out.update(session.execute(select(ImportantAccount.x_user_id, ImportantAccount.category).where(
-            ImportantAccount.workspace_id == workspace_id, ImportantAccount.x_user_id.in_(chunk))).all())
+            ImportantAccount.workspace_id == workspace_id,
+            one_of(session, ImportantAccount.x_user_id, chunk))).all())
     return out
 
 
@@ -68,7 +70,8 @@ def profiles(session: Session, *, workspace_id: int, account_ids: Iterable[int])
     seeds = seed_categories(session, workspace_id=workspace_id, account_ids=ids)
     accounts: dict[int, Account] = {}
     for chunk in scoring.chunks(ids):
-        accounts.update({a.id: a for a in session.scalars(select(Account).where(Account.id.in_(chunk)))})
+        accounts.update({a.id: a for a in session.scalars(select(Account).where(
+            one_of(session, Account.id, chunk)))})
     out: dict[int, Importance] = {}
     for account_id in ids:
         account = accounts.get(account_id)
