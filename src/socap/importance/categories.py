@@ -241,16 +241,15 @@ _NOW = r"(?<!\w)(?:now|currently|today|nowadays|turned|ahora|actualmente|mainten
 _STRONG_BREAK = rf"[|;!?\n\r{_EMOJI}]|\.(?=\s|$)|{_NOW}"
 _CLAUSE_BREAK = re.compile(rf"{_STRONG_BREAK}|[,()\[\]{{}}<>•·]|\s[-–—]+\s")
 _TOPIC_BREAK = re.compile(_STRONG_BREAK)
-_PAST = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, PAST_MARKERS)) + r")(?!\w)")
 _TOPIC = re.compile(r"(?<!\w)(?:" + "|".join(r"\s+".join(m.split()) for m in TOPIC_MARKERS) + r")(?!\w)")
-_SHORT_TOPIC = re.compile(r"(?<!\w)(?:" + "|".join(SHORT_TOPIC_MARKERS) + r")(?!\w)")
-# Both end at a clause break, and each marker is one whole word, so one scan finds what the two scans find.
+# Past markers and short topic markers both end at a clause break, and each marker is one whole word, so one
+# scan finds what a scan for each would find.
 _PAST_OR_SHORT_TOPIC = re.compile(
     r"(?<!\w)(?:" + "|".join([*map(re.escape, PAST_MARKERS), *SHORT_TOPIC_MARKERS]) + r")(?!\w)"
 )
 _TURNED = re.compile(rf"[\s\-–—]*{TURNED}(?!\w)")
-# "Is there any marker before the match at all?" (usually not): one regex that matches iff one of _PAST,
-# _SHORT_TOPIC and _TOPIC does, arranged like the bucketed scan (each marker starts with its first letter and
+# "Is there any marker before the match at all?" (usually not): one regex that matches iff a past, short
+# topic or topic marker does, arranged like the bucketed scan (each marker starts with its first letter and
 # checks the left boundary after it): the engine jumps straight to those letters.
 _MARKER_WORDS: dict[str, list[str]] = {}  # first letter → the rest of each marker starting with it
 for _marker in [*map(re.escape, PAST_MARKERS), *SHORT_TOPIC_MARKERS, *(r"\s+".join(m.split()) for m in TOPIC_MARKERS)]:
