@@ -188,7 +188,9 @@ def service_call(view: str, filters_name: str):
 
     filters = filters_for(filters_name)
     if view == "summary":
-        return (lambda s, c: service.summary(s, campaign=c, filters=filters, now=NOW)), Summary, filters
+        # as the web views call it
+        return (lambda s, c: service.summary(s, campaign=c, filters=filters, now=NOW, concurrent=True)), \
+            Summary, filters
     if view == "engagements":
         return (lambda s, c: service.engagements(s, campaign=c, filters=filters, now=NOW, page=1)), \
             EngagementPage, filters

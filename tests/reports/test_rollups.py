@@ -171,3 +171,18 @@ def test_category_comparison_of_one_category_with_an_importance_filter(played):
             .where(Engagement.campaign_id == campaign.id, CampaignTweet.category == "main"))
     assert [c.category for c in comparison.cards] == ["main"]
     assert comparison.cards[0].unique_accounts == expected > 0
+
+
+def test_summary_with_account_counts_on_a_second_connection_says_the_same(played):
+    """The web views' concurrent summary (on PostgreSQL the account counts run on another connection meanwhile)
+    equals the one-connection summary, unfiltered, by category and filtered."""
+    from socap.reports import service
+
+    now = played.rt.clock.now()
+    for filters in (Filters(), Filters(categories=["influencer"]), Filters(actions=["retweet"], min_importance=1)):
+        with played.rt.db.session() as s:
+            campaign = played.campaign(s)
+            alone = service.summary(s, campaign=campaign, filters=filters, now=now)
+            together = service.summary(s, campaign=campaign, filters=filters, now=now, concurrent=True)
+        assert together == alone, filters
+        assert together.totals.unique_accounts.value > 0

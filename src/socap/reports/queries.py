@@ -18,11 +18,14 @@ counts per post category cannot be had for much less without maintaining them at
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import Integer, and_, bindparam, case, false, func, literal, or_, select, text
 from sqlalchemy.orm import Session
@@ -40,8 +43,7 @@ CATEGORY_BIT = {"main": 1, "influencer": 2, "investor": 4}
 USE_ROLLUPS = True
 
 
-@dataclass(frozen=True)
-class Post:
+class Post(NamedTuple):  # a NamedTuple: the summary makes one per post of the campaign on every load
     id: int
     tweet_id: int
     url: str
@@ -136,14 +138,25 @@ def analytic_settings(session: Session) -> Iterator[None]:
 
 # ---------------------------------------------------------------- posts
 
+def _core(session: Session):
+    """The session's connection, for column queries that need none of the ORM's result handling; pending ORM
+    changes are flushed first, as the session's own execute would (autoflush)."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+    return session.connection()
+
+
+_POSTS = (select(CampaignTweet.id, CampaignTweet.tweet_id, CampaignTweet.url, CampaignTweet.category,
+                 CampaignTweet.author_username, CampaignTweet.text, CampaignTweet.unavailable_reason)
+          .where(CampaignTweet.campaign_id == bindparam("campaign_id")).order_by(CampaignTweet.id))
+
+
 def load_posts(session: Session, *, campaign_id: int) -> list[Post]:
-    rows = session.execute(
-        select(CampaignTweet.id, CampaignTweet.tweet_id, CampaignTweet.url, CampaignTweet.category,
-               CampaignTweet.author_username, CampaignTweet.text, CampaignTweet.unavailable_reason)
-        .where(CampaignTweet.campaign_id == campaign_id).order_by(CampaignTweet.id)).all()
-    labels = labels_for((r.id, r.category) for r in rows)
-    return [Post(r.id, r.tweet_id, r.url, r.category, r.author_username, r.text or "", r.unavailable_reason,
-                 labels[r.id]) for r in rows]
+    # Core execution (column rows need none of the ORM's result handling), plain tuples
+    rows = [tuple(r) for r in _core(session).execute(_POSTS, {"campaign_id": campaign_id})]
+    labels = labels_for((r[0], r[3]) for r in rows)
+    return [Post(i, tweet_id, url, category, author, text or "", unavailable, labels[i])
+            for i, tweet_id, url, category, author, text, unavailable in rows]
 
 
 def labels_for(posts: Iterable[tuple[int, str]]) -> dict[int, str]:
@@ -250,8 +263,7 @@ def is_new(run_id: int | None) -> ColumnElement[int]:
     return case((Engagement.run_id >= run_id, 1), else_=0)
 
 
-@dataclass
-class PostActionCount:
+class PostActionCount(NamedTuple):
     post_id: int
     action: str
     count: int
@@ -281,14 +293,15 @@ def _tallied_per_post_action(session: Session, scope: Scope, *, run_id: int | No
         where.append(selected_posts(scope, PostTally.campaign_tweet_id))
     new: dict[tuple[int, str], int] = {}
     if run_id is not None:
-        rows = session.execute(
+        rows = _core(session).execute(
             select(RunTally.campaign_tweet_id, RunTally.action, func.sum(RunTally.n))
             .where(RunTally.campaign_id == scope.campaign.id, RunTally.run_id >= run_id,
                    *([selected_posts(scope, RunTally.campaign_tweet_id)] if scope.narrows_all_posts else []))
             .group_by(RunTally.campaign_tweet_id, RunTally.action))
         new = {(p, a): int(n) for p, a, n in rows}
-    totals = session.execute(select(PostTally.campaign_tweet_id, PostTally.action, PostTally.n).where(*where))
-    return [PostActionCount(p, a, int(n), new.get((p, a), 0)) for p, a, n in totals if n]
+    totals = _core(session).execute(
+        select(PostTally.campaign_tweet_id, PostTally.action, PostTally.n).where(*where))
+    return [PostActionCount(p, a, n, new.get((p, a), 0)) for p, a, n in totals if n]
 
 
 def tallied_engagements(session: Session, scope: Scope) -> int:
@@ -515,6 +528,28 @@ def accounts_and_high(session: Session, scope: Scope, *, threshold: int,
             (int(row[2 + n] or 0), int(row[3 + n] or 0)))
 
 
+_BACKGROUND = ThreadPoolExecutor(max_workers=4, thread_name_prefix="socap-report")
+
+
+def accounts_and_high_later(session: Session, scope: Scope, *, threshold: int, run_id: int | None,
+                            concurrent: bool = False) -> Callable[[], tuple[AccountCounts, tuple[int, int] | None]]:
+    """:func:`accounts_and_high`, as a call that returns its result. With ``concurrent`` on PostgreSQL it runs
+    at once on a connection of its own, in a thread of a small pool, while the caller assembles the rest of the
+    report: it is a report's heaviest statement (the important accounts joined to the campaign's, or every
+    filtered engagement grouped by account), and the caller's Python work is about as long. Only for a session
+    that has written nothing: the other connection sees committed rows only (each statement of a READ
+    COMMITTED report sees its own snapshot anyway)."""
+    if not (concurrent and scope.pg):
+        return functools.partial(accounts_and_high, session, scope, threshold=threshold, run_id=run_id)
+    engine = session.get_bind()
+
+    def job():
+        with Session(engine) as other, analytic_settings(other):
+            return accounts_and_high(other, scope, threshold=threshold, run_id=run_id)
+
+    return _BACKGROUND.submit(job).result
+
+
 # ---------------------------------------------------------------- X's counters
 
 COUNTERS = ("like_count", "retweet_count", "reply_count", "quote_count", "impression_count")
@@ -546,7 +581,7 @@ def latest_snapshots(session: Session, *, post_ids: Sequence[int],
     params = {"until": until, "ids_campaign_tweet_id": list(post_ids)}
     n = len(COUNTERS)
     out: dict[int, tuple[Snapshot, Snapshot | None]] = {}
-    for row in session.execute(statement, params).all():
+    for row in _core(session).execute(statement, params).all():
         current = Snapshot(row[1], dict(zip(COUNTERS, [v or 0 for v in row[2:2 + n]], strict=True)))
         before = None
         if row[2 + n] is not None:

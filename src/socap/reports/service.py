@@ -101,24 +101,30 @@ def _scope(session: Session, campaign: Campaign, filters: Filters, now: datetime
 # ---------------------------------------------------------------- summary
 
 @_analytic
-def summary(session: Session, *, campaign: Campaign, filters: Filters, now: datetime) -> Summary:
+def summary(session: Session, *, campaign: Campaign, filters: Filters, now: datetime,
+            concurrent: bool = False) -> Summary:
     """Totals (with change since the previous run), per-category cards, every selected post with its
-    latest metrics, coverage, blocked/unavailable state, and the API calls and cost so far."""
+    latest metrics, coverage, blocked/unavailable state, and the API calls and cost so far.
+
+    ``concurrent`` (the web views, whose sessions only read): on PostgreSQL the account counts run on a
+    second connection meanwhile (see :func:`queries.accounts_and_high_later`)."""
     scope = _scope(session, campaign, filters, now)
     run = queries.latest_finished_run(session, campaign_id=campaign.id)
     run_id = run.id if run is not None else None
+    accounts_and_high = queries.accounts_and_high_later(session, scope, threshold=campaign.alert_threshold,
+                                                        run_id=run_id, concurrent=concurrent)
     counts = queries.per_post_action(session, scope, run_id=run_id)
-    accounts, high = queries.accounts_and_high(session, scope, threshold=campaign.alert_threshold, run_id=run_id)
     snapshots = queries.latest_snapshots(session, post_ids=[p.id for p in scope.selected],
                                          until=scope.filters.until)
     captured = _captured(session, scope, counts)
     posts = _post_summaries(session, scope, counts, captured, snapshots)
+    cost = _cost(session, campaign, scope.now)
+    accounts, high = accounts_and_high()
     totals = _totals(counts, accounts, high, snapshots, has_run=run is not None)
     return Summary(
         campaign_id=campaign.id, data_version=campaign.data_version or 0, filters=scope.filters,
         generated_at=scope.now, totals=totals, categories=_cards(scope, counts, accounts, snapshots),
-        posts=posts, cost=_cost(session, campaign, scope.now), coverage=_coverage(captured, snapshots,
-                                                                                 [p.id for p in scope.selected]))
+        posts=posts, cost=cost, coverage=_coverage(captured, snapshots, [p.id for p in scope.selected]))
 
 
 def _captured(session: Session, scope: Scope, counts: list[PostActionCount]) -> dict[int, dict[str, int]]:

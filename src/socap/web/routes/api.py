@@ -262,7 +262,7 @@ def summary(campaign_id: int, request: Request, filters: FiltersDep, user: ApiUs
     coverage, calls and cost."""
     campaign = user_campaign(session, user, campaign_id)
     return _cached(request, rt, campaign, "summary", filters, Summary, lambda now: reports.summary(
-        session, campaign=campaign, filters=filters, now=now))
+        session, campaign=campaign, filters=filters, now=now, concurrent=True))
 
 
 @router.get("/campaigns/{campaign_id}/charts", response_model=Charts, responses=READ_ERRORS)

@@ -277,7 +277,8 @@ def dashboard(request: Request, campaign_id: int, user: PageUser, session: Sessi
     now = rt.clock.now()
     page = page_number(request)
     summary = cached_view(request, campaign, "summary", filters, now, Summary,
-                          lambda: reports.summary(session, campaign=campaign, filters=filters, now=now))
+                          lambda: reports.summary(session, campaign=campaign, filters=filters, now=now,
+                                                  concurrent=True))
     charts = cached_view(request, campaign, "charts", filters, now, Charts,
                          lambda: reports.charts(session, campaign=campaign, filters=filters, now=now))
     engagements = cached_view(
