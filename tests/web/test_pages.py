@@ -421,3 +421,24 @@ def test_an_unavailable_post_shows_its_reason_and_keeps_its_history(start_simula
     post = client.get(f"/campaigns/{campaign_id}/posts/{gone.id}").text
     assert f"Unavailable on X: {html.escape(reason)}" in post
     assert "1 unavailable" in client.get("/").text
+
+
+def test_alerts_page_names_the_channels_alerts_go_to(start_simulator, make_runtime, serve_web):
+    """A campaign without channels of its own sends to the app's default ones: the page says which (masked),
+    not "no channel"; with none at all it says alerts are recorded and printed by socap run."""
+    scenario = load_scenario("1")
+    sim = start_simulator(scenario)
+    rt = make_runtime(sim, notify_default_urls=["json://hooks.example.com/socap?token=s3cr3t"])
+    make_user(rt, EMAIL)
+    client = sign_in(serve_web(rt), EMAIL)
+    campaign_id = create_campaign(rt, scenario)
+    page = client.get(f"/campaigns/{campaign_id}/alerts")
+    assert page.status_code == 200
+    assert "default channels" in page.text and "hooks.example.com" in page.text
+    assert "s3cr3t" not in page.text and "No notification channel" not in page.text
+
+    bare = make_runtime(sim)
+    bare_client = sign_in(serve_web(bare), EMAIL)
+    page = bare_client.get(f"/campaigns/{campaign_id}/alerts")
+    assert "No notification channel" in page.text and "socap run" in page.text
+    assert "hooks.example.com" not in page.text

@@ -388,7 +388,10 @@ def alerts_page(request: Request, campaign_id: int, user: PageUser, session: Ses
               for status in ("sent", "queued", "failed", "cancelled")}
     return render(request, "alerts.html", {
         "user": user, **campaign_context(session, campaign), "alerts": alerts, "counts": counts,
-        "channels": [mask_url(u) for u in campaign.notify_urls or []], "now": rt.clock.now(),
+        "channels": [mask_url(u) for u in campaign.notify_urls or []],
+        # what the alerts go to when the campaign names no channel (as socap.alerts.detection.channels_for)
+        "default_channels": [] if campaign.notify_urls else [mask_url(u) for u in rt.settings.notify_default_urls],
+        "now": rt.clock.now(),
     })
 
 
