@@ -36,6 +36,13 @@ REVIEWED = {
         "placeholders :n0, :n1… generated from a constant dict's size; setting names and values are bound",
     ("socap/reports/queries.py", "analytic_settings", "setter"):
         "placeholders :n0/:v0… generated from a constant dict's size; setting names and values are bound",
+    ("socap/reports/rollup.py", "rebuild", "_ACCOUNT_TALLY_SQL.format(least=least)"):
+        "a module constant built from FIRST_COLUMN's constant names; `least` is 'least' or 'min' by dialect; "
+        "the campaign id is bound (:campaign_id)",
+    ("socap/migrations/versions/0010_account_tally.py", "upgrade",
+     "'INSERT INTO account_tally (campaign_id, scope, run_id, n) ' + ' UNION ALL '.join(parts)"):
+        "constants only: the three category names written in the migration, 'least' or 'min' by dialect, "
+        "and an int sentinel; no value from input",
 }
 
 
