@@ -566,9 +566,9 @@ def main(argv: list[str] | None = None) -> int:
                     "load_average_before": [round(x, 2) for x in load_avg_before],
                     "load_average_after": [round(x, 2) for x in os.getloadavg()],
                     "cpu_yardstick_ms": {"before": speed_before, "after": cpu_yardstick_ms(),
-                                         "what": "best of 3: a pure-Python loop of 3,000,000 additions (this "
-                                                 "machine measured 262-295 ms when quiet, 517-590 ms when "
-                                                 "its host was busy); milliseconds scale with it"}},
+                                         "what": "best of 3: a pure-Python loop of 3,000,000 additions in a "
+                                                 "function; on this shared machine it varied 2x within an hour, "
+                                                 "and the milliseconds above scale with it"}},
         "postgres": server_facts(dsn),
         "views": measured["views"],
         "consistency": measured["consistency"],
