@@ -81,3 +81,26 @@ def test_blocked_final_jobs_get_an_hour(start_simulator, make_runtime):
 
         final = s.scalar(select(Run).where(Run.campaign_id == campaign_id, Run.kind == "final"))
         assert "grace period" in (final.error_summary or "")
+
+
+def test_a_metrics_poll_asked_before_the_end_and_answered_after_it_leaves_the_final_poll_due(start_simulator,
+                                                                                             make_runtime):
+    """CI caught it in the demo at 8000x: a metrics call queued before the window's end came back after it, its
+    success cleared the job (the final run had just set it due), and the campaign completed with counters from
+    before the end (1,495 likes, not 1,500). Such a success leaves the job due; one asked after the end is the
+    final poll."""
+    from socap.monitoring.pollers import metrics_next_run
+
+    scenario = load_scenario("1")
+    rt = make_runtime(start_simulator(scenario))
+    campaign_id = create_campaign(rt, scenario, days=0.25)
+    with rt.db.session() as s:
+        campaign = s.get(Campaign, campaign_id)
+        job = s.scalars(select(PollJob).where(PollJob.campaign_id == campaign_id, PollJob.kind == "metrics")).first()
+        end = campaign.ends_at
+        before, after = end - timedelta(minutes=1), end + timedelta(minutes=7)
+        assert metrics_next_run(job, campaign, asked_at=before, now=after) == after
+        assert metrics_next_run(job, campaign, asked_at=end, now=after) is None
+        assert metrics_next_run(job, campaign, asked_at=after, now=after) is None
+        regular = metrics_next_run(job, campaign, asked_at=before - timedelta(hours=1), now=before - timedelta(hours=1))
+        assert regular is not None and before - timedelta(hours=1) < regular <= end

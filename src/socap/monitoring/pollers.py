@@ -76,6 +76,18 @@ def _interval(campaign: Campaign) -> timedelta:
 
 # ---------------------------------------------------------------- metrics
 
+def metrics_next_run(job: PollJob, campaign: Campaign, *, asked_at: datetime, now: datetime) -> datetime | None:
+    """When a metrics job that just succeeded runs next: None once X was asked after the window's end (that
+    was the final poll); at once when X was asked before the end but answered after it (a slow or queued
+    call: its counters are from before the end, and the final run's "poll now" set meanwhile must not be
+    lost); else the next cycle."""
+    if asked_at >= campaign.ends_at:
+        return None
+    if now >= campaign.ends_at:
+        return now
+    return jobs.next_cycle(job, now=now, interval=_interval(campaign), origin=campaign.starts_at)
+
+
 def poll_metrics(work: Work, job_ids: list[int]) -> None:
     """One GET /2/tweets call for up to 100 posts; one snapshot per post; then count gating."""
     with work.db.session() as session:
@@ -83,6 +95,7 @@ def poll_metrics(work: Work, job_ids: list[int]) -> None:
         targets = {j.id: str(session.get(CampaignTweet, j.campaign_tweet_id).tweet_id) for j in owned}
     if not targets:
         return
+    asked_at = work.clock.now()  # X's counters in the answer are those of about this instant
     try:
         page = work.client.get_tweets(list(dict.fromkeys(targets.values())))
     except RateLimited as exc:
@@ -130,9 +143,7 @@ def poll_metrics(work: Work, job_ids: list[int]) -> None:
                 quote_count=m.quote_count, impression_count=m.impression_count, bookmark_count=m.bookmark_count))
             gating.schedule_engagement_jobs(session, campaign_tweet_id=row.id, metrics=m, now=now,
                                             reconcile_interval=work.reconcile_interval)
-            final = now >= campaign.ends_at
-            jobs.succeed(job, now=now, next_run_at=None if final else jobs.next_cycle(
-                job, now=now, interval=_interval(campaign), origin=campaign.starts_at))
+            jobs.succeed(job, now=now, next_run_at=metrics_next_run(job, campaign, asked_at=asked_at, now=now))
         session.execute(Campaign.__table__.update()
                         .where(Campaign.id.in_({session.get(CampaignTweet, j.campaign_tweet_id).campaign_id
                                                 for j in owned}))
