@@ -143,25 +143,21 @@ def _captured(session: Session, scope: Scope, counts: list[PostActionCount]) -> 
 def _coverage(captured: dict[int, dict[str, int]], snapshots: dict[int, tuple[Snapshot, Snapshot | None]],
               post_ids: Iterable[int]) -> Coverage:
     got = dict.fromkeys(ACTIONS, 0)
-    counted = dict.fromkeys(ACTIONS, 0)
+    counted = dict.fromkeys(COUNTER_OF_ACTION.values(), 0)
     for post_id in post_ids:
         mine = captured.get(post_id)
         snapshot = snapshots.get(post_id)
-        for action in ACTIONS:
+        for action, counter in COUNTER_OF_ACTION.items():
             if mine is not None:
                 got[action] += mine[action]
             if snapshot is not None:
-                counted[action] += snapshot[0].values[COUNTER_OF_ACTION[action]]
-    total = sum(counted.values())
-    return Coverage(retweets_captured=got["retweet"], retweet_count=counted["retweet"],
-                    replies_captured=got["reply"], reply_count=counted["reply"],
-                    quotes_captured=got["quote"], quote_count=counted["quote"],
-                    ratio=round(sum(got.values()) / total, 4) if total else None)
+                counted[counter] += snapshot[0].values[counter]
+    return _post_coverage(got, counted)
 
 
 def _post_coverage(got: dict[str, int] | None, counters: dict[str, int] | None) -> Coverage:
-    """:func:`_coverage` of one post (its captured engagements per action, its latest counters), in one step:
-    the summary makes one per post."""
+    """Captured engagements per action (``got``) against X's counters (``counters``, by counter name): one
+    post's, or summed over several (:func:`_coverage`)."""
     got = got or _NOTHING_CAPTURED
     retweets, replies, quotes = got["retweet"], got["reply"], got["quote"]
     if counters is None:
