@@ -289,23 +289,26 @@ def per_post_action(session: Session, scope: Scope, *, run_id: int | None, actio
 
 
 def _tallied_per_post_action(session: Session, scope: Scope, *, run_id: int | None) -> list[PostActionCount]:
-    """:func:`per_post_action` from the roll-ups: the totals, and the latest runs' rows for what is new."""
+    """:func:`per_post_action` from the roll-ups: post_tally's totals joined to the sums of the latest runs'
+    run_tally rows (what is new), one row per post and action."""
     if not scope.selected:
         return []
-    where = [PostTally.campaign_id == scope.campaign.id]
-    if scope.narrows_all_posts:
-        where.append(selected_posts(scope, PostTally.campaign_tweet_id))
-    new: dict[tuple[int, str], int] = {}
+    narrow = scope.narrows_all_posts
+    if run_id is None:
+        new = literal(0, Integer)
+    else:
+        recent = (select(RunTally.campaign_tweet_id, RunTally.action, func.sum(RunTally.n).label("n"))
+                  .where(RunTally.campaign_id == scope.campaign.id, RunTally.run_id >= run_id,
+                         *([selected_posts(scope, RunTally.campaign_tweet_id)] if narrow else []))
+                  .group_by(RunTally.campaign_tweet_id, RunTally.action).subquery("recent"))
+        new = func.coalesce(recent.c.n, 0)
+    query = (select(PostTally.campaign_tweet_id, PostTally.action, PostTally.n, new)
+             .where(PostTally.campaign_id == scope.campaign.id, PostTally.n != 0,
+                    *([selected_posts(scope, PostTally.campaign_tweet_id)] if narrow else [])))
     if run_id is not None:
-        rows = _core(session).execute(
-            select(RunTally.campaign_tweet_id, RunTally.action, func.sum(RunTally.n))
-            .where(RunTally.campaign_id == scope.campaign.id, RunTally.run_id >= run_id,
-                   *([selected_posts(scope, RunTally.campaign_tweet_id)] if scope.narrows_all_posts else []))
-            .group_by(RunTally.campaign_tweet_id, RunTally.action)).all()
-        new = {(p, a): int(n) for p, a, n in rows}
-    totals = _core(session).execute(
-        select(PostTally.campaign_tweet_id, PostTally.action, PostTally.n).where(*where)).all()
-    return [PostActionCount(p, a, n, new.get((p, a), 0)) for p, a, n in totals if n]
+        query = query.outerjoin(recent, and_(recent.c.campaign_tweet_id == PostTally.campaign_tweet_id,
+                                             recent.c.action == PostTally.action))
+    return [PostActionCount(*row) for row in _core(session).execute(query).all()]
 
 
 def tallied_engagements(session: Session, scope: Scope) -> int:
