@@ -34,6 +34,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
+from pydantic import TypeAdapter
 from sqlalchemy import and_, case, exists, func, literal, select
 from sqlalchemy.orm import Session
 
@@ -158,6 +159,10 @@ def _coverage(captured: dict[int, dict[str, int]], snapshots: dict[int, tuple[Sn
 def _post_coverage(got: dict[str, int] | None, counters: dict[str, int] | None) -> Coverage:
     """Captured engagements per action (``got``) against X's counters (``counters``, by counter name): one
     post's, or summed over several (:func:`_coverage`)."""
+    return Coverage(**_coverage_fields(got, counters))
+
+
+def _coverage_fields(got: dict[str, int] | None, counters: dict[str, int] | None) -> dict:
     got = got or _NOTHING_CAPTURED
     retweets, replies, quotes = got["retweet"], got["reply"], got["quote"]
     if counters is None:
@@ -166,9 +171,9 @@ def _post_coverage(got: dict[str, int] | None, counters: dict[str, int] | None) 
         retweet_count, reply_count = counters["retweet_count"], counters["reply_count"]
         quote_count = counters["quote_count"]
     total = retweet_count + reply_count + quote_count
-    return Coverage(retweets_captured=retweets, retweet_count=retweet_count, replies_captured=replies,
-                    reply_count=reply_count, quotes_captured=quotes, quote_count=quote_count,
-                    ratio=round((retweets + replies + quotes) / total, 4) if total else None)
+    return {"retweets_captured": retweets, "retweet_count": retweet_count, "replies_captured": replies,
+            "reply_count": reply_count, "quotes_captured": quotes, "quote_count": quote_count,
+            "ratio": round((retweets + replies + quotes) / total, 4) if total else None}
 
 
 _NOTHING_CAPTURED = dict.fromkeys(ACTIONS, 0)
@@ -261,17 +266,22 @@ def _post_summaries(session: Session, scope: Scope, counts: list[PostActionCount
     out = []
     for post in scope.selected:
         snap = snapshots.get(post.id)
-        values = snap[0].values if snap else dict.fromkeys(COUNTERS, 0)
-        out.append(PostSummary(
-            id=post.id, tweet_id=str(post.tweet_id), url=post.url, category=post.category, label=post.label,
-            author_username=post.author_username, text=post.text, likes=values["like_count"],
-            retweet_count=values["retweet_count"], reply_count=values["reply_count"],
-            quote_count=values["quote_count"], impressions=values["impression_count"],
-            metrics_at=snap[0].taken_at if snap else None, engagements=engaged.get(post.id, 0),
-            coverage=_post_coverage(captured.get(post.id), values if snap else None),
-            unavailable_reason=post.unavailable_reason,
-            blocked_until=blocked.get(post.id), last_error=errors.get(post.id)))
-    return out
+        values = snap[0].values if snap else _NO_COUNTERS
+        out.append({
+            "id": post.id, "tweet_id": str(post.tweet_id), "url": post.url, "category": post.category,
+            "label": post.label, "author_username": post.author_username, "text": post.text,
+            "likes": values["like_count"], "retweet_count": values["retweet_count"],
+            "reply_count": values["reply_count"], "quote_count": values["quote_count"],
+            "impressions": values["impression_count"], "metrics_at": snap[0].taken_at if snap else None,
+            "engagements": engaged.get(post.id, 0),
+            "coverage": _coverage_fields(captured.get(post.id), values if snap else None),
+            "unavailable_reason": post.unavailable_reason, "blocked_until": blocked.get(post.id),
+            "last_error": errors.get(post.id)})
+    return _POST_SUMMARIES.validate_python(out)  # one validation for the list: 500 models one by one cost more
+
+
+_NO_COUNTERS = dict.fromkeys(COUNTERS, 0)
+_POST_SUMMARIES = TypeAdapter(list[PostSummary])
 
 
 def _cost(session: Session, campaign: Campaign, now: datetime) -> CostSummary:
