@@ -116,13 +116,17 @@ TALLIED_FILTERS = [Filters(), Filters(categories=["main"]), Filters(categories=[
 
 
 def both_ways(played: Played) -> list[tuple[Filters, dict, dict]]:
-    """Each of TALLIED_FILTERS' summaries from the roll-ups and counted from the engagement table."""
+    """Each of TALLIED_FILTERS' summaries (with the charts' engagers by category) from the roll-ups and counted
+    from the engagement table."""
+    def dump(reports: dict) -> dict:
+        return reports["summary"].model_dump() | {"account_categories": reports["charts"].account_categories}
+
     out = []
     for filters in TALLIED_FILTERS:
-        tallied = snapshot_reports(played, filters)["summary"].model_dump()
+        tallied = dump(snapshot_reports(played, filters))
         queries.USE_ROLLUPS = False
         try:
-            counted = snapshot_reports(played, filters)["summary"].model_dump()
+            counted = dump(snapshot_reports(played, filters))
         finally:
             queries.USE_ROLLUPS = True
         out.append((filters, tallied, counted))

@@ -22,6 +22,7 @@ def test_summary_from_rollups_equals_the_count_over_engagements(played, checkpoi
     for filters, tallied, counted in checks:
         assert tallied == counted, filters
     unfiltered = checks[0][1]
+    assert sum(unfiltered["account_categories"].values()) == unfiltered["totals"]["unique_accounts"]["value"]
     assert unfiltered["totals"]["engagements"]["value"] > 0
     assert unfiltered["totals"]["unique_accounts"]["value"] > 0
     if checkpoint == "h2":  # the run at D1 H2 found one more retweet of the main post: a change to show

@@ -349,8 +349,7 @@ def _effective_category(scope: Scope):
 
 
 def _account_categories(session: Session, scope: Scope) -> dict[str, int]:
-    engaged = queries.with_importance(select(Engagement.account_id).where(*queries.engagement_conditions(scope))
-                                      .group_by(Engagement.account_id), scope).subquery()
+    engaged = queries.engaged_accounts(scope).subquery()
     seeds, category = _effective_category(scope)
     rows = session.execute(select(category, func.count()).select_from(engaged)
                            .join(Account, Account.id == engaged.c.account_id)
