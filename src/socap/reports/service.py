@@ -153,16 +153,12 @@ def _coverage(captured: dict[int, dict[str, int]], snapshots: dict[int, tuple[Sn
                 got[action] += mine[action]
             if snapshot is not None:
                 counted[counter] += snapshot[0].values[counter]
-    return _post_coverage(got, counted)
-
-
-def _post_coverage(got: dict[str, int] | None, counters: dict[str, int] | None) -> Coverage:
-    """Captured engagements per action (``got``) against X's counters (``counters``, by counter name): one
-    post's, or summed over several (:func:`_coverage`)."""
-    return Coverage(**_coverage_fields(got, counters))
+    return Coverage(**_coverage_fields(got, counted))
 
 
 def _coverage_fields(got: dict[str, int] | None, counters: dict[str, int] | None) -> dict:
+    """Coverage's fields: captured engagements per action (``got``) against X's counters (``counters``, by
+    counter name), one post's (each PostSummary) or summed over the selected posts (:func:`_coverage`)."""
     got = got or _NOTHING_CAPTURED
     retweets, replies, quotes = got["retweet"], got["reply"], got["quote"]
     if counters is None:
