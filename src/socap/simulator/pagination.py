@@ -41,6 +41,12 @@ def decode_token(token: str, kind: str, parameter: str) -> int:
         ) from exc
 
 
+def largest_cut(max_results: int) -> int:
+    """The most items a short page drops: a short page of ``max_results`` holds at least
+    ``max_results - largest_cut(max_results)`` items (75 of 100)."""
+    return max(1, max_results // 4)
+
+
 def paginate(
     items: Sequence[T],
     key: Callable[[T], int],
@@ -61,7 +67,7 @@ def paginate(
     if more and max_results >= 5 and short_rate > 0:
         digest = hashlib.sha256(f"{salt}:{token or 'head'}:{max_results}".encode()).digest()
         if digest[0] / 256 < short_rate:
-            drop = 1 + digest[1] % max(1, max_results // 4)
+            drop = 1 + digest[1] % largest_cut(max_results)
             page = page[: max_results - drop]
     next_token = encode_token(kind, key(page[-1])) if more and page else None
     return page, next_token
