@@ -62,16 +62,28 @@ def test_a_restored_database_resumes_monitoring_without_duplicates(start_simulat
     # backups, one after another, while the engine works through the first 45 minutes
     taken: list[db_backup.Result] = []
     stop = threading.Event()
+    backed_up = threading.Condition()
 
     def keep_backing_up() -> None:
         while not stop.is_set():
-            taken.append(db_backup.backup(url, tmp_path / f"backup-{len(taken)}{SUFFIX}"))
+            result = db_backup.backup(url, tmp_path / f"backup-{len(taken)}{SUFFIX}")
+            with backed_up:
+                taken.append(result)
+                backed_up.notify_all()
             stop.wait(0.2)
+
+    def overlap(_report) -> None:
+        # the engine's first ticks each wait for one more backup, so several backups are taken while it writes
+        # however fast the machine (a fast one drove all 45 minutes before the second backup began)
+        with backed_up:
+            if len(taken) < 3:
+                seen = len(taken)
+                assert backed_up.wait_for(lambda: len(taken) > seen, timeout=60), "no backup was taken"
 
     worker = threading.Thread(target=keep_backing_up)
     worker.start()
     try:
-        drive(rt, memory_queue(rt), until=SCENARIO.start + timedelta(minutes=45))
+        drive(rt, memory_queue(rt), until=SCENARIO.start + timedelta(minutes=45), on_tick=overlap)
     finally:
         stop.set()
         worker.join()
