@@ -26,7 +26,6 @@ import re
 import time
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -35,7 +34,7 @@ from socap.clock import parse_instant
 from socap.monitoring.models import Engagement, PollJob
 from socap.simulator.pagination import largest_cut
 from tests.e2e.harness import pages
-from tests.monitoring.calllog import RETWEETS
+from tests.monitoring.calllog import RETWEETS, asked_for
 
 TOPVC = [("main1", "retweet"), ("influencer3", "quote"), ("investor2", "reply"), ("influencer7", "retweet"),
          ("investor5", "quote")]
@@ -121,11 +120,6 @@ def passes_in(calls: list[dict]) -> int:
     """How many passes ``calls`` (one job's, in time order) belong to: each call that starts one, and the pass
     the first call continues if it does not."""
     return sum(map(starts_pass, calls)) + (bool(calls) and not starts_pass(calls[0]))
-
-
-def asked_for(call: dict) -> int:
-    """The call's max_results."""
-    return int(parse_qs(urlsplit(call["url"]).query)["max_results"][0])
 
 
 def passes_over(s, post: dict, start: datetime, until: datetime) -> tuple[list[dict], tuple[datetime, datetime]]:

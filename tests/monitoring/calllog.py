@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -57,6 +58,11 @@ class CallLog:
 
     def close(self) -> None:
         self.http.close()
+
+
+def asked_for(call: dict) -> int:
+    """The max_results a call asked for."""
+    return int(parse_qs(urlsplit(call["url"]).query)["max_results"][0])
 
 
 def cycles(calls: Iterable[dict], start: datetime, interval: timedelta = timedelta(minutes=30)) -> Counter:

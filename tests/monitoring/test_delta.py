@@ -15,8 +15,9 @@ from socap.monitoring.models import Engagement, PollJob
 from socap.monitoring.pollers import delta_page_size
 from socap.simulator import FaultProfile, Scenario, hours, minutes
 from socap.simulator.builder import ScenarioBuilder
+from socap.simulator.pagination import largest_cut
 
-from .calllog import RETWEETS, CallLog
+from .calllog import RETWEETS, CallLog, asked_for
 from .support import capturable, create_campaign, memory_queue, stored_engagements, truth
 
 BEFORE = 250  # retweets already there when the campaign starts (the backfill)
@@ -40,7 +41,8 @@ def _burst(b: ScenarioBuilder) -> None:
 BURSTY = Scenario.from_function("t_delta_burst", _burst)
 
 
-@pytest.mark.parametrize("short_page_rate,page_floor", [(0.0, 100), (0.5, 75)], ids=["full-pages", "short-pages"])
+@pytest.mark.parametrize("short_page_rate,page_floor", [(0.0, 100), (0.5, 100 - largest_cut(100))],
+                         ids=["full-pages", "short-pages"])
 def test_a_500_retweet_burst_is_fetched_as_a_delta(start_simulator, make_runtime, short_page_rate, page_floor):
     world = BURSTY.build_world()
     server = start_simulator(world, faults=FaultProfile(short_page_rate=short_page_rate))
@@ -107,7 +109,7 @@ def test_a_small_delta_asks_for_a_page_the_size_of_the_growth(start_simulator, m
     seen = len(log.calls)
     drive(rt, memory_queue(rt), until=world.start + hours(6), on_tick=log.collect)
     later = [c for c in log.calls[seen:] if c["endpoint"] == RETWEETS and post_id in c["url"]]
-    sizes = [int(c["url"].split("max_results=")[1].split("&")[0]) for c in later]
+    sizes = [asked_for(c) for c in later]
     assert later and all(size <= 1 + 5 + 7 for size in sizes), sizes  # growth of a few, never a page of 100
     assert sum(c["billed_posts"] for c in later) < 100
     assert delta_page_size("retweets", growth=None) == 100 and delta_page_size("quotes", growth=0) == 10
