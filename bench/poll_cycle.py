@@ -799,7 +799,8 @@ def ingest_benchmark(backend: str, *, n_rows: int, repeats: int, workdir: Path, 
         migrations.upgrade(url)
         return url
 
-    def measure_ingest(tag: str) -> tuple[float, tuple]:
+    def measure_ingest(tag: str) -> tuple[float, str]:
+        """Rows per second, and the database measured."""
         url = fresh(tag)
         campaign, rows = prepare_campaign(url, campaign_posts, base)
         seconds, inserted = time_orm_ingest(url, pages, campaign, rows, now)
@@ -807,9 +808,9 @@ def ingest_benchmark(backend: str, *, n_rows: int, repeats: int, workdir: Path, 
         if inserted != n_rows or engagements != n_rows or accounts != n_rows:
             raise RuntimeError(f"{backend} ingest stored {engagements} engagements / {accounts} accounts, "
                                f"reported {inserted} new; expected {n_rows}")
-        return n_rows / seconds, rollups_stored(url)
+        return n_rows / seconds, url
 
-    def measure_raw(tag: str, *, rollups: bool) -> tuple[float, tuple]:
+    def measure_raw(tag: str, *, rollups: bool) -> tuple[float, str]:
         url = fresh(tag)
         campaign, rows = prepare_campaign(url, campaign_posts, base)
         (category,) = {row.category for row in rows}  # the input's posts are all of one category
@@ -818,22 +819,23 @@ def ingest_benchmark(backend: str, *, n_rows: int, repeats: int, workdir: Path, 
         accounts, engagements = count_rows(url)
         if engagements != n_rows or accounts != n_rows:
             raise RuntimeError(f"raw {backend} stored {engagements} engagements / {accounts} accounts")
-        return n_rows / seconds, rollups_stored(url)
+        return n_rows / seconds, url
 
     installed_hooks = list(NEW_ENGAGEMENT_HOOKS)
     orm_runs, raw_runs, raw_all_runs = [], [], []
     for r in range(repeats):
         NEW_ENGAGEMENT_HOOKS.clear()  # the bare storage path: what the raw driver is compared with
         try:
-            rate, orm_rollups = measure_ingest(f"orm{r}")
+            rate, url = measure_ingest(f"orm{r}")
             orm_runs.append(rate)
+            orm_rollups = rollups_stored(url)  # read before the next fresh() (PostgreSQL reuses one database)
         finally:
             NEW_ENGAGEMENT_HOOKS[:] = installed_hooks
         progress(f"ingest {backend}: ingest_engagements {orm_runs[-1]:,.0f}/s")
         raw_runs.append(measure_raw(f"raw{r}", rollups=False)[0])
         progress(f"ingest {backend}: raw executemany {raw_runs[-1]:,.0f}/s")
-        rate, raw_rollups = measure_raw(f"rawall{r}", rollups=True)
-        if raw_rollups != orm_rollups:
+        rate, url = measure_raw(f"rawall{r}", rollups=True)
+        if rollups_stored(url) != orm_rollups:
             raise RuntimeError(f"raw {backend} with roll-ups left other roll-ups than ingest_engagements")
         raw_all_runs.append(rate)
         progress(f"ingest {backend}: raw executemany with roll-ups {raw_all_runs[-1]:,.0f}/s")
