@@ -172,3 +172,61 @@ def test_upsert_stores_values_an_array_literal_would_have_to_quote_exactly_as_se
         a = stored[row["id"]]
         assert (a.name, a.bio, a.verified_type, a.refreshed_at, a.suspicion) == \
             (row["name"], row["bio"], row["verified_type"], row["refreshed_at"], row["suspicion"])
+
+
+def test_a_failing_upsert_raises_sqlalchemys_error_and_the_transaction_keeps_nothing(database):
+    """SQLite's upserts run on the driver connection (socap.db.driver_execute): a driver error still comes as
+    SQLAlchemy's, naming the statement, and the rows written before it in the transaction are rolled back."""
+    from sqlalchemy.exc import IntegrityError
+
+    from socap.monitoring.models import Engagement
+
+    with pytest.raises(IntegrityError) as caught, database.write() as s:
+        upsert(s, Account, [_account(70)], index_elements=["id"], update_columns=["name"])
+        upsert(s, Engagement, [{"campaign_id": 999, "campaign_tweet_id": 999, "account_id": 70, "action": "retweet",
+                                "source_tweet_id": 1, "engaged_at": NOW, "detected_at": NOW}],
+               index_elements=["campaign_tweet_id", "action", "source_tweet_id"], returning=[Engagement.id])
+    assert "INSERT INTO engagement" in str(caught.value)
+    with database.session() as s:
+        assert s.get(Account, 70) is None
+
+
+def test_a_locked_sqlite_database_raises_sqlalchemys_error_at_begin(database_url, monkeypatch):
+    """BEGIN IMMEDIATE goes to the driver directly too; waiting out the busy timeout still raises SQLAlchemy's
+    OperationalError (what a caller of Database.write sees on any statement)."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from socap import db as socap_db
+
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite only")
+    monkeypatch.setattr(socap_db, "SQLITE_BUSY_TIMEOUT_MS", 50)  # read when a connection is opened
+    db = Database(database_url)
+    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(OperationalError, match="database is locked"), db.write() as s:
+            s.add(Workspace(name="never", created_at=NOW))
+            s.flush()
+        holder.execute("ROLLBACK")
+        with db.write() as s:  # the same pooled connection works once the lock is gone
+            s.add(Workspace(name="later", created_at=NOW))
+        with db.session() as s:
+            assert s.scalars(select(Workspace.name)).all() == ["later"]
+    finally:
+        holder.close()
+        db.dispose()
+
+
+def test_upsert_serialises_empty_and_non_empty_json_lists_in_one_batch(database):
+    """An empty list for a JSON column is serialised once per plan (the usual account has no suspicion flags);
+    rows mixing empty and non-empty lists keep their own values."""
+    flags = [{"flag": "empty_bio", "reason": "empty bio"}]
+    rows = [dict(_account(i), suspicion=value) for i, value in enumerate([[], flags, [], [], flags, ()], start=80)]
+    with database.write() as s:
+        upsert(s, Account, rows, index_elements=["id"])
+    with database.session() as s:
+        stored = {a.id: a.suspicion for a in s.scalars(select(Account).where(Account.id >= 80))}
+    assert stored == {80: [], 81: flags, 82: [], 83: [], 84: flags, 85: []}

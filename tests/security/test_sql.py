@@ -24,14 +24,24 @@ from tests.security.support import SCENARIO
 from tests.web.support import api_token, csrf_from, make_user, sign_in
 
 SRC = Path(__file__).resolve().parents[2] / "src"
-SQL_CALLS = {"text", "exec_driver_sql", "execute", "executescript", "executemany"}
+SQL_CALLS = {"text", "exec_driver_sql", "execute", "executescript", "executemany", "driver_execute"}
+# where the SQL is among a call's arguments, when not first: socap.db.driver_execute(connection, sql, params)
+SQL_ARGUMENT = {"driver_execute": 1}
+# calls that take raw SQL (a name given to them must come from a literal in the function)
+RAW_SQL_CALLS = ("text", "exec_driver_sql", "executescript", "driver_execute")
 # (module, function, SQL argument as written) → why it is safe
 REVIEWED = {
     ("socap/db.py", "_on_connect", "f'PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}'"):
         "a module constant (an int), no input",
-    ("socap/db.py", "upsert", "*plan.statement(unique_rows[start:start + size])"):
-        "identifiers quoted by the dialect's preparer from the table's metadata; every value is a bound "
-        "parameter (? on SQLite, one %s array per column on PostgreSQL)",
+    ("socap/db.py", "upsert", "*statement"):
+        "plan.statement(): identifiers quoted by the dialect's preparer from the table's metadata; every value "
+        "is a bound parameter (? on SQLite, one %s array per column on PostgreSQL)",
+    ("socap/reports/rollup.py", "record", "_before_sql(len(accounts))"):
+        "constant column names from FIRST_COLUMN and one ? per account (their count); every value is bound",
+    ("socap/reports/rollup.py", "record", "_accounts_sql(category, len(accounts))"):
+        "FIRST_COLUMN[category] (a KeyError for any other category) and one (?, ?, ?) per account; values bound",
+    ("socap/reports/rollup.py", "record", "_tally_sql(len(changes))"):
+        "one (?, ?, ?, ?) per account_tally change (their count); every value is bound",
     ("socap/reports/queries.py", "analytic_settings", "f'SELECT {current}'"):
         "placeholders :n0, :n1… generated from a constant dict's size; setting names and values are bound",
     ("socap/reports/queries.py", "analytic_settings", "setter"):
@@ -62,13 +72,14 @@ def _sql_argument_is_suspect(arg: ast.AST, assignments: dict[str, list[ast.AST]]
         return True
     if _is_built(arg):
         return True
+    if call == "driver_execute" and isinstance(arg, ast.Call):
+        return True  # it takes raw SQL only: what a call returns there is SQL built by that call
     if isinstance(arg, ast.Name):
         values = assignments.get(arg.id, [])
         if any(_is_built(v) for v in values):
             return True
         # a name for raw SQL (text / exec_driver_sql) must at least come from a literal in the function
-        return call in ("text", "exec_driver_sql", "executescript") and not all(
-            isinstance(v, ast.Constant) for v in values)
+        return call in RAW_SQL_CALLS and not all(isinstance(v, ast.Constant) for v in values)
     return False
 
 
@@ -96,8 +107,10 @@ def sql_built_at_run_time(root: Path = SRC) -> dict[tuple[str, str, str], int]:
             if not isinstance(node, ast.Call) or not node.args:
                 continue
             name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-            if name in SQL_CALLS and _sql_argument_is_suspect(node.args[0], assignments, name):
-                key = (module, getattr(function, "name", "<module>"), ast.unparse(node.args[0]))
+            index = SQL_ARGUMENT.get(name, 0)
+            if name in SQL_CALLS and len(node.args) > index \
+                    and _sql_argument_is_suspect(node.args[index], assignments, name):
+                key = (module, getattr(function, "name", "<module>"), ast.unparse(node.args[index]))
                 found[key] = found.get(key, 0) + 1
 
     for path in sorted(root.rglob("*.py")):
