@@ -304,7 +304,7 @@ class _UpsertPlan:
                 value = row[i]
                 if value is not last:  # the very same object as the row before (a page's `now`): same result
                     last = value
-                    out = empty_list if empty_list is not _NOTHING and value == [] and type(value) is list \
+                    out = empty_list if empty_list is not _NOTHING and type(value) is list and not value \
                         else process(value)
                 row[i] = out
         return values
