@@ -33,6 +33,9 @@ RAW_SQL_CALLS = ("text", "exec_driver_sql", "executescript", "driver_execute")
 REVIEWED = {
     ("socap/db.py", "_on_connect", "f'PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}'"):
         "a module constant (an int), no input",
+    ("socap/db_stats.py", "analyze_stale", "f'ANALYZE {quote(table)}'"):
+        "a table name from PostgreSQL's own catalog (pg_stat_user_tables), quoted by the dialect's preparer; "
+        "ANALYZE takes no bound parameters",
     ("socap/db.py", "upsert", "*statement"):
         "plan.statement(): identifiers quoted by the dialect's preparer from the table's metadata; every value "
         "is a bound parameter (? on SQLite, one %s array per column on PostgreSQL)",

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from socap import db_stats
 from socap.alerts.outbox import deliver_due, next_due
 from socap.clock import ManualClock
 from socap.monitoring import dispatcher
@@ -28,6 +29,7 @@ def build_queue(rt: Runtime, *, url: str | None = None) -> TaskQueue:
 
 
 def run_tick(rt: Runtime, queue: TaskQueue) -> TickReport:
+    db_stats.refresh_if_due(rt.db)  # PostgreSQL with autovacuum off: see socap.db_stats
     return dispatcher.tick(rt.db, rt.clock, lease=timedelta(minutes=rt.settings.job_lease_minutes),
                            enqueue=queue.enqueue, limits=rt.settings.x_rate_limits)
 
