@@ -54,7 +54,9 @@ def analyze_stale(session: Session, *, autovacuum: bool | None = None) -> list[s
     the server's setting unless given); the tables analyzed, none if another session holds the turn."""
     if session.get_bind().dialect.name != "postgresql":
         return []
-    if autovacuum if autovacuum is not None else autovacuum_on(session):
+    if autovacuum is None:
+        autovacuum = autovacuum_on(session)
+    if autovacuum:
         return []
     if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _ADVISORY_KEY}):
         return []

@@ -86,10 +86,17 @@ def test_nothing_is_analyzed_when_autovacuum_is_on(database):
 
 
 def test_the_servers_own_setting_decides(database):
+    """What the scheduler calls (refresh_if_due, the server's setting read): a changed table is analyzed
+    exactly when this server runs without autovacuum."""
     postgres_only(database)
     with database.session() as session:
         shown = session.scalar(text("SHOW autovacuum"))
         assert db_stats.autovacuum_on(session) is (shown == "on")
+    analyzed_already(database)
+    add_accounts(database, 300)
+    assert until(lambda: stats_of(database, "account").n_mod_since_analyze >= 300)
+    db_stats._checked.pop(database.url, None)
+    assert ("account" in db_stats.refresh_if_due(database)) is (shown == "off")
 
 
 def test_one_scheduler_analyzes_at_a_time(database):

@@ -33,12 +33,12 @@ RAW_SQL_CALLS = ("text", "exec_driver_sql", "executescript", "driver_execute")
 REVIEWED = {
     ("socap/db.py", "_on_connect", "f'PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}'"):
         "a module constant (an int), no input",
-    ("socap/db_stats.py", "analyze_stale", "f'ANALYZE {quote(table)}'"):
-        "a table name from PostgreSQL's own catalog (pg_stat_user_tables), quoted by the dialect's preparer; "
-        "ANALYZE takes no bound parameters",
     ("socap/db.py", "upsert", "*statement"):
         "plan.statement(): identifiers quoted by the dialect's preparer from the table's metadata; every value "
         "is a bound parameter (? on SQLite, one %s array per column on PostgreSQL)",
+    ("socap/db_stats.py", "analyze_stale", "f'ANALYZE {quote(table)}'"):
+        "a table name from PostgreSQL's own catalog (pg_stat_user_tables), quoted by the dialect's preparer; "
+        "ANALYZE takes no bound parameters",
     ("socap/reports/rollup.py", "record", "_before_sql(len(accounts))"):
         "constant column names from FIRST_COLUMN and one ? per account (their count); every value is bound",
     ("socap/reports/rollup.py", "record", "_accounts_sql(category, len(accounts))"):
