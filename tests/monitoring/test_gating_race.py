@@ -57,9 +57,9 @@ def test_a_pass_ending_after_a_metrics_poll_saw_growth_leaves_the_job_due(start_
         assert thread.is_alive()
         grown = TweetMetrics(retweet_count=started_with + 1, reply_count=0, like_count=0, quote_count=0)
         job = s.get(PollJob, job_id)
-        decisions = gating.schedule_engagement_jobs(s, campaign_tweet_id=job.campaign_tweet_id, metrics=grown,
-                                                    now=rt.clock.now(), reconcile_interval=timedelta(hours=24))
-        assert decisions["retweets"] == "grew"
+        decisions = gating.schedule_engagement_jobs(s, {job.campaign_tweet_id: grown}, now=rt.clock.now(),
+                                                    reconcile_interval=timedelta(hours=24))
+        assert decisions[job.campaign_tweet_id]["retweets"] == "grew"
     thread.join(30)
     assert not thread.is_alive() and "error" not in outcome, outcome.get("error")
     with rt.db.session() as s:

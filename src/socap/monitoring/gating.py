@@ -12,6 +12,7 @@ number of polls per reconcile interval, so only about 1/n of the posts reconcile
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -48,11 +49,13 @@ def advance_reconcile(current: datetime, *, now: datetime, reconcile_interval: t
 
 def due_reason(job: PollJob, observed: int, now: datetime, stored: int,
                reconcile_interval: timedelta = timedelta(hours=24)) -> str | None:
+    """Why the job runs now, or None. ``stored``: how many of the job's engagements SOCAP holds (read only at
+    a reconcile point, :func:`at_reconcile_point`)."""
     if not job.backfill_done:
         return "backfill"
     if job.last_count is None or observed > job.last_count:
         return "grew"
-    if job.next_reconcile_at is not None and job.next_reconcile_at <= now:
+    if at_reconcile_point(job, observed, now):
         # a reconcile re-downloads the whole list (and X bills it again): only worth it when X counts more
         # than we hold; with nothing possibly missing, the pass is skipped until the next grid point
         if stored < observed:
@@ -62,19 +65,37 @@ def due_reason(job: PollJob, observed: int, now: datetime, stored: int,
     return None
 
 
-def schedule_engagement_jobs(session: Session, *, campaign_tweet_id: int, metrics: TweetMetrics,
-                             now: datetime, reconcile_interval: timedelta) -> dict[str, str | None]:
-    """Decide, after a metrics poll, which of the post's engagement jobs run now. Returns kind → reason."""
-    decisions: dict[str, str | None] = {}
-    jobs = session.scalars(select(PollJob).where(PollJob.campaign_tweet_id == campaign_tweet_id,
-                                                 PollJob.kind != "metrics", PollJob.enabled.is_(True))).all()
-    stored = dict(session.execute(select(Engagement.action, func.count()).where(
-        Engagement.campaign_tweet_id == campaign_tweet_id).group_by(Engagement.action)).all())
+def at_reconcile_point(job: PollJob, observed: int, now: datetime) -> bool:
+    """Whether the job's reconcile pass is due and nothing else makes it run: then, and only then,
+    :func:`due_reason` needs the count of stored engagements."""
+    return (job.backfill_done and job.last_count is not None and observed <= job.last_count
+            and job.next_reconcile_at is not None and job.next_reconcile_at <= now)
+
+
+def schedule_engagement_jobs(session: Session, metrics: Mapping[int, TweetMetrics], *, now: datetime,
+                             reconcile_interval: timedelta) -> dict[int, dict[str, str | None]]:
+    """Decide, after a metrics poll of these posts (campaign_tweet id → counters), which of their engagement
+    jobs run now. Returns post → kind → reason. Two queries for the whole batch: the jobs, and the stored
+    engagement counts of the posts at a reconcile point (usually none)."""
+    decisions: dict[int, dict[str, str | None]] = {post: {} for post in metrics}
+    if not metrics:
+        return decisions
+    jobs = session.scalars(select(PollJob).where(PollJob.campaign_tweet_id.in_(list(metrics)),
+                                                 PollJob.kind != "metrics", PollJob.enabled.is_(True))
+                           .order_by(PollJob.id)).all()
+    observed = {job.id: counter(metrics[job.campaign_tweet_id], job.kind) for job in jobs}
+    counted = sorted({job.campaign_tweet_id for job in jobs if at_reconcile_point(job, observed[job.id], now)})
+    stored: dict[tuple[int, str], int] = {}
+    if counted:
+        stored = {(post, action): n for post, action, n in session.execute(
+            select(Engagement.campaign_tweet_id, Engagement.action, func.count())
+            .where(Engagement.campaign_tweet_id.in_(counted))
+            .group_by(Engagement.campaign_tweet_id, Engagement.action))}
     for job in jobs:
-        observed = counter(metrics, job.kind)
-        job.observed_count = observed
-        reason = due_reason(job, observed, now, stored.get(ACTION[job.kind], 0), reconcile_interval)
-        decisions[job.kind] = reason
+        post, seen = job.campaign_tweet_id, observed[job.id]
+        job.observed_count = seen
+        reason = due_reason(job, seen, now, stored.get((post, ACTION[job.kind]), 0), reconcile_interval)
+        decisions[post][job.kind] = reason
         if reason == "reconcile":
             # a reconcile pass is a fresh backfill over the whole list (resumable like the first one)
             job.backfill_done = False

@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from socap.campaigns.models import Campaign, CampaignTweet
@@ -26,7 +27,7 @@ from socap.monitoring import gating, jobs
 from socap.monitoring.accounting import CallStats
 from socap.monitoring.ingest import ingest_engagements
 from socap.monitoring.models import MetricSnapshot, PollJob
-from socap.x import MAX_QUERY_CHARS, BadRequest, MalformedResponse, Page, RateLimited, Tweet, XClient
+from socap.x import MAX_QUERY_CHARS, BadRequest, MalformedResponse, Page, RateLimited, Tweet, TweetMetrics, XClient
 
 log = logging.getLogger("socap.monitoring")
 
@@ -91,8 +92,10 @@ def metrics_next_run(job: PollJob, campaign: Campaign, *, asked_at: datetime, no
 def poll_metrics(work: Work, job_ids: list[int]) -> None:
     """One GET /2/tweets call for up to 100 posts; one snapshot per post; then count gating."""
     with work.db.session() as session:
-        owned = jobs.owned_jobs(session, job_ids, owner=work.owner)
-        targets = {j.id: str(session.get(CampaignTweet, j.campaign_tweet_id).tweet_id) for j in owned}
+        targets = {job_id: str(tweet_id) for job_id, tweet_id in session.execute(
+            select(PollJob.id, CampaignTweet.tweet_id)
+            .join(CampaignTweet, CampaignTweet.id == PollJob.campaign_tweet_id)
+            .where(PollJob.id.in_(job_ids), PollJob.lease_owner == work.owner).order_by(PollJob.id))}
     if not targets:
         return
     asked_at = work.clock.now()  # X's counters in the answer are those of about this instant
@@ -119,7 +122,14 @@ def poll_metrics(work: Work, job_ids: list[int]) -> None:
     problems = {p.resource_id or p.value: p for p in page.errors}
     with work.db.write() as session:
         jobs.extend_lease(session, list(targets), owner=work.owner, until=work.lease_until())
-        for job in jobs.owned_jobs(session, list(targets), owner=work.owner):
+        owned = jobs.owned_jobs(session, list(targets), owner=work.owner)
+        # the batch's posts and campaigns in two queries (the identity map then answers _context's gets)
+        rows = {row.id: row for row in session.scalars(
+            select(CampaignTweet).where(CampaignTweet.id.in_({job.campaign_tweet_id for job in owned})))}
+        campaign_ids = sorted({row.campaign_id for row in rows.values()})
+        session.scalars(select(Campaign).where(Campaign.id.in_(campaign_ids))).all()
+        measured: dict[int, TweetMetrics] = {}
+        for job in owned:
             campaign, row = _context(session, job)
             tweet = tweets.get(str(row.tweet_id))
             if tweet is None:
@@ -141,12 +151,10 @@ def poll_metrics(work: Work, job_ids: list[int]) -> None:
                 campaign_id=campaign.id, campaign_tweet_id=row.id, run_id=work.run_id, taken_at=now,
                 like_count=m.like_count, retweet_count=m.retweet_count, reply_count=m.reply_count,
                 quote_count=m.quote_count, impression_count=m.impression_count, bookmark_count=m.bookmark_count))
-            gating.schedule_engagement_jobs(session, campaign_tweet_id=row.id, metrics=m, now=now,
-                                            reconcile_interval=work.reconcile_interval)
+            measured[row.id] = m
             jobs.succeed(job, now=now, next_run_at=metrics_next_run(job, campaign, asked_at=asked_at, now=now))
-        session.execute(Campaign.__table__.update()
-                        .where(Campaign.id.in_({session.get(CampaignTweet, j.campaign_tweet_id).campaign_id
-                                                for j in owned}))
+        gating.schedule_engagement_jobs(session, measured, now=now, reconcile_interval=work.reconcile_interval)
+        session.execute(Campaign.__table__.update().where(Campaign.id.in_(campaign_ids))
                         .values(data_version=Campaign.data_version + 1))
         work.stats.flush(session, run_id=work.run_id, now=now)
 
