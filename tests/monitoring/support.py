@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import select
 
+from socap.auth.models import Workspace
 from socap.campaigns import service as campaign_service
-from socap.campaigns.models import CampaignTweet
+from socap.campaigns.models import Campaign, CampaignTweet
 from socap.campaigns.schemas import CampaignInput
 from socap.clock import format_instant
 from socap.monitoring.engine import build_queue
@@ -19,6 +20,25 @@ def create_campaign(rt, scenario, **changes) -> int:
     data = CampaignInput.from_spec(scenario.campaign_spec(), starts_at=scenario.build_world().start, **changes)
     with rt.x_client() as client:
         return campaign_service.create(rt.db, client, rt.clock, data)[0]
+
+
+def one_post_campaign(database, *, start: datetime, post_id: int, name: str = "c") -> tuple[int, int]:
+    """(campaign id, campaign_tweet id) of a new active one-post campaign, a day long, in a new workspace."""
+    with database.write() as s:
+        workspace = Workspace(name=name, created_at=start)
+        s.add(workspace)
+        s.flush()
+        campaign = Campaign(workspace_id=workspace.id, name=name, status="active", starts_at=start,
+                            ends_at=start + timedelta(days=1), alert_threshold=10, alert_spacing_minutes=20,
+                            poll_interval_minutes=30, notify_urls=[], data_version=0, created_at=start)
+        s.add(campaign)
+        s.flush()
+        tweet = CampaignTweet(campaign_id=campaign.id, tweet_id=post_id, url=f"https://x.com/a/status/{post_id}",
+                              category="main", author_id=1, author_username="a", text="launch",
+                              conversation_id=post_id, tweet_created_at=start, added_at=start)
+        s.add(tweet)
+        s.flush()
+        return campaign.id, tweet.id
 
 
 def memory_queue(rt):

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from socap.auth.models import Workspace
 from socap.campaigns.models import Campaign, CampaignTweet
 from socap.importance.models import Account
 from socap.monitoring import ingest
@@ -16,6 +15,8 @@ from socap.monitoring.models import Engagement
 from socap.reports import rollup
 from socap.reports.models import AccountTally, CampaignAccount, PostTally, RunTally
 from socap.x import Tweet, User
+
+from .support import one_post_campaign
 
 START = datetime(2025, 3, 3, 12, tzinfo=UTC)
 NOW = START + timedelta(hours=5)
@@ -38,21 +39,7 @@ def _user(author: int, *, bio: str = "Angel investor", followers: int = 500) -> 
 
 @pytest.fixture
 def target(database):
-    with database.write() as s:
-        workspace = Workspace(name="w", created_at=START)
-        s.add(workspace)
-        s.flush()
-        campaign = Campaign(workspace_id=workspace.id, name="c", status="active", starts_at=START,
-                            ends_at=START + timedelta(days=1), alert_threshold=10, alert_spacing_minutes=20,
-                            poll_interval_minutes=30, notify_urls=[], data_version=0, created_at=START)
-        s.add(campaign)
-        s.flush()
-        tweet = CampaignTweet(campaign_id=campaign.id, tweet_id=POST_ID, url=f"https://x.com/a/status/{POST_ID}",
-                              category="main", author_id=1, author_username="a", text="launch",
-                              conversation_id=POST_ID, tweet_created_at=START, added_at=START)
-        s.add(tweet)
-        s.flush()
-        return campaign.id, tweet.id
+    return one_post_campaign(database, start=START, post_id=POST_ID)
 
 
 def _ingest(database, target, posts, users, action="reply", run_id=None):

@@ -1,21 +1,26 @@
 """Workers writing at once on PostgreSQL (found by the scenario 3 end-to-end test on four worker threads):
-an endpoint's first rate-budget reservation by two workers, and the lock order of worker transactions."""
+an endpoint's first rate-budget reservation by two workers, and the lock order of worker transactions
+(the campaign row first; shared account rows in id order)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
+from socap.campaigns.models import Campaign, CampaignTweet
 from socap.monitoring import jobs
-from socap.monitoring.models import PollJob, Run
+from socap.monitoring.ingest import ingest_engagements
+from socap.monitoring.models import Engagement, PollJob, Run
 from socap.simulator import load_scenario
+from socap.x import Tweet, User
 from socap.x.budget import RateBudgetStore
 from socap.x.models import RateBudget
 
-from .support import create_campaign
+from .support import create_campaign, one_post_campaign
 
 
 def _in_thread(fn):
@@ -110,3 +115,43 @@ def test_a_tick_starting_a_run_while_a_worker_writes_the_campaign_does_not_deadl
     assert "error" not in outcome, outcome.get("error")
     with rt.db.session() as session:
         assert session.scalar(select(Run.id).where(Run.campaign_id == campaign_id)) is not None
+
+
+def _retweets_by(session, target: tuple[int, int], authors: list[int]) -> None:
+    """One page of retweets of the target's post by ``authors``, in that (X's) order."""
+    campaign, tweet = session.get(Campaign, target[0]), session.get(CampaignTweet, target[1])
+    at = campaign.starts_at + timedelta(minutes=5)
+    posts = [Tweet.model_validate({"id": str(1_950_000_000_000_000_000 + 1000 * target[1] + a), "author_id": str(a),
+                                   "text": "RT", "created_at": at.strftime("%Y-%m-%dT%H:%M:%S.000Z")})
+             for a in authors]
+    users = {str(a): User.model_validate({"id": str(a), "username": f"user{a}", "name": f"User {a}"})
+             for a in authors}
+    ingest_engagements(session, campaign=campaign, tweet=tweet, action="retweet", posts=posts, users=users,
+                       run_id=None, now=at)
+
+
+def test_campaigns_sharing_engagers_take_the_account_rows_in_id_order(database):
+    """Two campaigns' workers do not queue on one campaign row: each page's account upsert locked the
+    accounts in X's order, so one transaction holding account 5 and then wanting 9 (a second page: a reply
+    search spans several posts) and another holding 9 and wanting 5 deadlocked, and PostgreSQL aborted one.
+    In id order the second waits at 5 holding nothing, and both commit."""
+    if database.dialect != "postgresql":
+        pytest.skip("SQLite serialises write transactions (BEGIN IMMEDIATE)")
+    start = datetime(2025, 3, 3, 12, tzinfo=UTC)
+    first, second = (one_post_campaign(database, start=start, post_id=1_900_000_000_000_000_000 + i, name=name)
+                     for i, name in enumerate(("first", "second")))
+    with database.write() as session:
+        _retweets_by(session, first, [5])
+
+        def other():
+            with database.write() as s:
+                _retweets_by(s, second, [9, 5])
+
+        thread, outcome = _in_thread(other)
+        time.sleep(0.5)
+        assert "done" not in outcome, "the other transaction did not wait for account 5"
+        _retweets_by(session, first, [9])  # waited for the other transaction, which held 9: a deadlock
+    thread.join(10)
+    assert "error" not in outcome, outcome.get("error")
+    with database.session() as s:
+        assert s.scalar(select(func.count()).select_from(Engagement)) == 4

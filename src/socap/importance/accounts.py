@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from datetime import datetime
 from functools import cache, lru_cache
@@ -86,13 +87,21 @@ def placeholder_account(user_id: str, now: datetime) -> dict:
 
 
 def upsert_accounts(session: Session, profiles: Iterable[dict], placeholders: Iterable[dict] = ()) -> None:
-    profiles = list(profiles)
+    """Profiles refreshed, placeholders inserted if absent. Each statement takes its rows in id order: on
+    PostgreSQL two transactions upserting common accounts (two campaigns' pages with common engagers, which
+    no campaign lock queues) then lock them in one order, and one waits for the other instead of each
+    holding a row the other wants (a deadlock: PostgreSQL aborts one, its page waits for the next tick). A
+    transaction upserting several pages (a reply search spanning posts) is ordered within each page only."""
+    profiles = sorted(profiles, key=_ID)
     if profiles:
         upsert(session, Account, profiles, index_elements=["id"], update_columns=PROFILE_COLUMNS)
-    placeholders = list(placeholders)
+    placeholders = sorted(placeholders, key=_ID)
     if placeholders:
         # never overwrite a real profile with a placeholder
         upsert(session, Account, placeholders, index_elements=["id"])
+
+
+_ID = operator.itemgetter("id")
 
 
 def lookup_account(session: Session, username: str) -> int | None:
