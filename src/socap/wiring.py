@@ -1,7 +1,7 @@
 """Cross-domain hooks, installed once per process by the Runtime:
 
 - the ingest hands new engagements, inside its transaction, to importance scoring and then to alert
-  detection (which reads the fresh score);
+  detection (which is handed the scores, fresh ones included);
 - completing a campaign cancels its pending alerts, then freezes the final report and queues its summary
   on the campaign's channels (all in the completing transaction).
 """
@@ -11,11 +11,14 @@ from __future__ import annotations
 _installed = False
 
 
-def _detect_alerts(session, campaign, engagements, now) -> None:
+def _score_and_detect(session, campaign, engagements, now) -> None:
+    """Score the new engagers, then queue alerts from those very scores (one look-up of the stored ones)."""
     from socap.alerts.detection import detect
+    from socap.importance.service import score_engagers
     from socap.runtime import current
 
-    detect(session, campaign, engagements, now, default_urls=current().settings.notify_default_urls)
+    scores = score_engagers(session, campaign, engagements, now)
+    detect(session, campaign, engagements, now, default_urls=current().settings.notify_default_urls, scores=scores)
 
 
 def _final_report(session, campaign, now) -> None:
@@ -34,10 +37,9 @@ def install() -> None:
     if _installed:
         return
     from socap.alerts.outbox import cancel_pending
-    from socap.importance.service import score_new_engagers
     from socap.monitoring.dispatcher import COMPLETION_HOOKS
     from socap.monitoring.ingest import NEW_ENGAGEMENT_HOOKS
 
-    NEW_ENGAGEMENT_HOOKS.extend([score_new_engagers, _detect_alerts])
+    NEW_ENGAGEMENT_HOOKS.append(_score_and_detect)
     COMPLETION_HOOKS.extend([cancel_pending, _final_report])
     _installed = True

@@ -5,7 +5,7 @@ delivery per channel. Its send slot is set later, when the run's alerts are spac
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -57,13 +57,16 @@ def queue_summary(session: Session, campaign: Campaign, message: str, now: datet
 
 
 def detect(session: Session, campaign: Campaign, engagements: Sequence, now: datetime, *,
-           default_urls: Sequence[str] = ()) -> list[int]:
+           default_urls: Sequence[str] = (), scores: Mapping[int, int] | None = None) -> list[int]:
+    """Queue an alert for each engagement whose account scores at least the campaign's threshold. ``scores``:
+    the engagers' scores if the caller has them already (the ingest's scoring hook), else read here."""
     if campaign.status != "active" or not engagements:
         return []
     # the scores alone say which engagements fire (few do); the full profiles (evidence, category, the
     # account row) only for those: reading them for every new engager cost more than the rest of the ingest
-    scores = scoring.scores_of(session, workspace_id=campaign.workspace_id,
-                               account_ids={e.account_id for e in engagements})
+    if scores is None:
+        scores = scoring.scores_of(session, workspace_id=campaign.workspace_id,
+                                   account_ids={e.account_id for e in engagements})
     firing = [e for e in engagements if scores[e.account_id] >= campaign.alert_threshold]
     if not firing:
         return []

@@ -75,21 +75,24 @@ def seed_followed(session: Session, seed_id: int) -> list[int]:
     return list(session.scalars(select(Follow.account_id).where(Follow.seed_id == seed_id)))
 
 
-def scores_of(session: Session, *, workspace_id: int, account_ids: Iterable[int]) -> dict[int, int]:
-    """Materialised scores (0 for accounts without a row)."""
-    ids = sorted(set(account_ids))
-    found = dict.fromkeys(ids, 0)
-    for chunk in chunks(ids):
+def stored_scores(session: Session, *, workspace_id: int, account_ids: Iterable[int]) -> dict[int, int]:
+    """The materialised scores of the accounts that have one (no entry: never scored in this workspace)."""
+    found: dict[int, int] = {}
+    for chunk in chunks(sorted(set(account_ids))):
         found.update(session.execute(select(AccountImportance.account_id, AccountImportance.score).where(
             AccountImportance.workspace_id == workspace_id,
             one_of(session, AccountImportance.account_id, chunk))).all())
     return found
 
 
+def scores_of(session: Session, *, workspace_id: int, account_ids: Iterable[int]) -> dict[int, int]:
+    """Materialised scores (0 for accounts without a row)."""
+    ids = sorted(set(account_ids))
+    stored = stored_scores(session, workspace_id=workspace_id, account_ids=ids)
+    return {i: stored.get(i, 0) for i in ids}
+
+
 def unscored(session: Session, *, workspace_id: int, account_ids: Iterable[int]) -> list[int]:
     ids = sorted(set(account_ids))
-    have: set[int] = set()
-    for chunk in chunks(ids):
-        have.update(session.scalars(select(AccountImportance.account_id).where(
-            AccountImportance.workspace_id == workspace_id, one_of(session, AccountImportance.account_id, chunk))))
-    return [i for i in ids if i not in have]
+    stored = stored_scores(session, workspace_id=workspace_id, account_ids=ids)
+    return [i for i in ids if i not in stored]

@@ -106,10 +106,13 @@ def suggestions(session: Session, *, workspace_id: int, min_seeds: int = 3, limi
     return [{"account_id": int(a), "username": names.get(a), "seeds": int(n), "weight": int(w)} for a, n, w in rows]
 
 
-def score_new_engagers(session: Session, campaign: Campaign, engagements: Sequence, now: datetime) -> None:
-    """Ingest hook: give accounts seen for the first time in this workspace their score, in the same
-    transaction, so alert detection reads it."""
-    fresh = scoring.unscored(session, workspace_id=campaign.workspace_id,
-                             account_ids={e.account_id for e in engagements})
+def score_engagers(session: Session, campaign: Campaign, engagements: Sequence, now: datetime) -> dict[int, int]:
+    """Ingest hook: every engager's score in the campaign's workspace, account id → score. Accounts seen for
+    the first time in the workspace get theirs computed and stored now, in the same transaction, so alert
+    detection reads it (one look-up of the stored scores, then the new ones)."""
+    scores = scoring.stored_scores(session, workspace_id=campaign.workspace_id,
+                                   account_ids={e.account_id for e in engagements})
+    fresh = sorted({e.account_id for e in engagements} - scores.keys())
     if fresh:
-        scoring.store_scores(session, workspace_id=campaign.workspace_id, account_ids=fresh, now=now)
+        scores.update(scoring.store_scores(session, workspace_id=campaign.workspace_id, account_ids=fresh, now=now))
+    return scores
