@@ -49,6 +49,13 @@ def autovacuum_on(session: Session) -> bool:
     return session.scalar(text("SELECT current_setting('autovacuum')")) == "on"
 
 
+def describe(session: Session) -> dict:
+    """For `socap status`: the database's dialect and, on PostgreSQL, whether autovacuum is on (when it is off,
+    the schedulers analyze changed tables themselves: :func:`refresh_if_due`)."""
+    dialect = session.get_bind().dialect.name
+    return {"dialect": dialect, "autovacuum": autovacuum_on(session) if dialect == "postgresql" else None}
+
+
 def analyze_stale(session: Session, *, autovacuum: bool | None = None) -> list[str]:
     """ANALYZE the tables whose statistics autovacuum would refresh, if autovacuum is off (``autovacuum``:
     the server's setting unless given); the tables analyzed, none if another session holds the turn."""

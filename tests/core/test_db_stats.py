@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
+from typer.testing import CliRunner
 
 from socap import db_stats
+from socap.cli import app
+from socap.console import set_runtime
 from socap.db import Database
 from socap.importance.accounts import placeholder_account, upsert_accounts
+from socap.monitoring.engine import build_queue, run_tick
 
 NOW = datetime(2025, 1, 6, 9, tzinfo=UTC)
+runner = CliRunner()
 
 
 def postgres_only(database: Database) -> None:
@@ -145,3 +151,44 @@ def test_an_unreachable_server_is_logged_and_the_tick_goes_on(caplog):
         assert "refreshing planner statistics failed" in caplog.text
     finally:
         db.dispose()
+
+
+def test_every_scheduler_tick_refreshes_them(database, make_runtime):
+    """run_tick (the scheduler's and `drive`'s step) is what calls refresh_if_due: a changed table is
+    analyzed by a tick exactly when this server runs without autovacuum."""
+    postgres_only(database)
+    rt = make_runtime()
+    with database.session() as session:
+        off = session.scalar(text("SHOW autovacuum")) == "off"
+    analyzed_already(database)
+    add_accounts(database, 300)
+    assert until(lambda: stats_of(database, "account").n_mod_since_analyze >= 300)
+    before = stats_of(database, "account").analyze_count
+    db_stats._checked.pop(rt.db.url, None)
+    run_tick(rt, build_queue(rt, url="memory:"))
+    assert rt.db.url in db_stats._checked
+    if off:
+        assert until(lambda: stats_of(database, "account").analyze_count == before + 1)
+    else:
+        time.sleep(1.5)
+        assert stats_of(database, "account").analyze_count == before
+
+
+def test_status_says_whether_the_schedulers_analyze(database, make_runtime):
+    """`socap status` names the database and, on PostgreSQL without autovacuum, says the schedulers analyze."""
+    rt = make_runtime()
+    set_runtime(rt)
+    try:
+        shown, text_out = runner.invoke(app, ["status", "--json"]), runner.invoke(app, ["status"])
+    finally:
+        set_runtime(None)
+    assert shown.exit_code == 0 == text_out.exit_code, shown.output + text_out.output
+    described = json.loads(shown.stdout)["database"]
+    if database.dialect == "sqlite":
+        assert described == {"dialect": "sqlite", "autovacuum": None}
+        off = False
+    else:
+        with database.session() as session:
+            off = session.scalar(text("SHOW autovacuum")) == "off"
+        assert described == {"dialect": "postgresql", "autovacuum": not off}
+    assert ("autovacuum is off: every scheduler analyzes" in text_out.stdout) is off

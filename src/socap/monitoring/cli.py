@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
-from socap import logs
+from socap import db_stats, logs
 from socap.alerts.channels import set_console_printer
 from socap.alerts.masking import mask_dsn
 from socap.alerts.outbox import LEASE as OUTBOX_LEASE
@@ -173,6 +173,9 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         pause = body["polling_paused"]
         out.print(f"[bold red]POLLING PAUSED[/] since {pause['since']}: {escape(pause['reason'])} "
                   f"(retrying at {pause['retry_at']}; `socap polling resume` to retry now)")
+    if body["database"]["autovacuum"] is False:
+        out.print(f"PostgreSQL autovacuum is off: every scheduler analyzes SOCAP's changed tables itself, at most "
+                  f"once per {db_stats.ANALYZE_EVERY:.0f} s (README: Distributed deployment)")
     table = Table("id", "campaign", "status", "next run", "engagements", "calls", "cost", "backfill", "blocked",
                   "calls/cycle needed/budget")
     for c in body["campaigns"]:

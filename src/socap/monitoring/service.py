@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from socap import db_stats
 from socap.campaigns.models import Campaign, CampaignTweet
 from socap.monitoring import budgeting, jobs
 from socap.monitoring.models import Engagement, PollJob, Run
@@ -76,6 +77,7 @@ def status(session: Session, *, now: datetime, budget: list[dict], limits: Mappi
     return {
         "now": now,
         "polling_paused": jobs.polling_pause(session),
+        "database": db_stats.describe(session),
         "rate_limit_budget": budget,
         "campaigns": [campaign_status(session, c, now=now, budget_plan=plan) for c in campaigns],
     }
