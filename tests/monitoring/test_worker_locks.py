@@ -4,15 +4,19 @@ an endpoint's first rate-budget reservation by two workers, and the lock order o
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from socap.campaigns.models import Campaign, CampaignTweet
 from socap.monitoring import jobs
+from socap.monitoring.engine import drive
 from socap.monitoring.ingest import ingest_engagements
 from socap.monitoring.models import Engagement, PollJob, Run
 from socap.simulator import load_scenario
@@ -20,7 +24,7 @@ from socap.x import Tweet, User
 from socap.x.budget import RateBudgetStore
 from socap.x.models import RateBudget
 
-from .support import create_campaign, one_post_campaign
+from .support import create_campaign, memory_queue, one_post_campaign
 
 
 def _in_thread(fn):
@@ -155,3 +159,53 @@ def test_campaigns_sharing_engagers_take_the_account_rows_in_id_order(database):
     assert "error" not in outcome, outcome.get("error")
     with database.session() as s:
         assert s.scalar(select(func.count()).select_from(Engagement)) == 4
+
+
+@contextmanager
+def _transactions(db) -> Iterator[list[list[str]]]:
+    """The statements the database's connections run meanwhile, one list per transaction (COMMIT or ROLLBACK
+    ends one): on PostgreSQL from SQLAlchemy's cursor and commit events, on SQLite from the driver's trace
+    callback (the SQLite ingest runs its statements on the driver, below SQLAlchemy's events)."""
+    transactions: list[list[str]] = [[]]
+
+    def statement(sql: str) -> None:
+        if sql.strip().upper() in ("COMMIT", "ROLLBACK"):
+            if transactions[-1]:
+                transactions.append([])
+        else:
+            transactions[-1].append(sql)
+
+    def checkout(dbapi_connection, *args) -> None:
+        dbapi_connection.set_trace_callback(statement)
+
+    listeners = [(db.engine, "checkout", checkout)] if db.dialect == "sqlite" else [
+        (db.engine, "before_cursor_execute", lambda conn, cursor, sql, *args: statement(sql)),
+        (db.engine, "commit", lambda conn: statement("COMMIT")),
+        (db.engine, "rollback", lambda conn: statement("ROLLBACK"))]
+    for target, name, fn in listeners:
+        event.listen(target, name, fn)
+    try:
+        yield transactions
+    finally:
+        for target, name, fn in listeners:
+            event.remove(target, name, fn)
+
+
+def test_a_reply_search_spanning_posts_writes_all_its_accounts_before_any_engagement(start_simulator, make_runtime):
+    """A reply search covers several posts of a campaign; its transaction ingests one page per post. Each
+    page's own account upsert would lock that page's accounts only (in id order), so two such transactions
+    could still take common accounts in opposite orders; all the search's accounts go first, at once."""
+    scenario = load_scenario("1")
+    server = start_simulator(scenario)
+    rt = make_runtime(server)
+    create_campaign(rt, scenario)
+    with _transactions(rt.db) as transactions:
+        drive(rt, memory_queue(rt), until=server.clock.now() + timedelta(minutes=30))  # the first run
+    account = re.compile(r"\s*INSERT INTO account\b", re.IGNORECASE)
+    engagement = re.compile(r"\s*INSERT INTO engagement\b", re.IGNORECASE)
+    spanning = [t for t in transactions if sum(1 for sql in t if engagement.match(sql)) > 1]
+    assert spanning, "no transaction ingested several posts' replies"
+    for statements in spanning:
+        accounts = [i for i, sql in enumerate(statements) if account.match(sql)]
+        first_engagement = next(i for i, sql in enumerate(statements) if engagement.match(sql))
+        assert accounts and max(accounts) < first_engagement, statements

@@ -91,7 +91,9 @@ def upsert_accounts(session: Session, profiles: Iterable[dict], placeholders: It
     PostgreSQL two transactions upserting common accounts (two campaigns' pages with common engagers, which
     no campaign lock queues) then lock them in one order, and one waits for the other instead of each
     holding a row the other wants (a deadlock: PostgreSQL aborts one, its page waits for the next tick). A
-    transaction upserting several pages (a reply search spanning posts) is ordered within each page only."""
+    transaction ingesting several pages (a reply search spanning posts) upserts all their accounts first, in
+    one call (socap.monitoring.ingest.store_accounts). Placeholders go in a second statement, after the
+    profiles: the order holds within each."""
     profiles = sorted(profiles, key=_ID)
     if profiles:
         upsert(session, Account, profiles, index_elements=["id"], update_columns=PROFILE_COLUMNS)

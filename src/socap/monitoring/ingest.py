@@ -54,10 +54,13 @@ def ingest_engagements(
     users: dict[str, User],
     run_id: int | None,
     now: datetime,
+    accounts_stored: bool = False,
 ) -> list[NewEngagement]:
     """Store the engagements carried by ``posts`` (retweet, reply or quote posts); return the new ones.
 
-    Posts after the campaign's window are left out: the window is what the report covers.
+    Posts after the campaign's window are left out: the window is what the report covers. The authors'
+    accounts are upserted first, unless ``accounts_stored`` says :func:`store_accounts` did it already in
+    this transaction.
     """
     profiles: dict[int, dict] = {}
     placeholders: dict[int, dict] = {}
@@ -72,19 +75,16 @@ def ingest_engagements(
         if engaged_at > ends_at:
             continue
         account_id = int(author_id)
-        if account_id not in profiles and account_id not in placeholders:  # once per author and page
-            user = users.get(author_id)
-            if user is not None:
-                profiles[account_id] = account_row(user, now)
-            else:
-                placeholders[account_id] = placeholder_account(author_id, now)
+        if account_id not in profiles and account_id not in placeholders and not accounts_stored:
+            _add_author(profiles, placeholders, author_id, users, now)
         rows.append({"campaign_id": campaign_id, "campaign_tweet_id": tweet_id, "account_id": account_id,
                      "action": action, "source_tweet_id": int(post.id),
                      "text": post.text if keep_text else "", "engaged_at": engaged_at,
                      "detected_at": now, "run_id": run_id})
     if not rows:
         return []
-    upsert_accounts(session, profiles.values(), (p for k, p in placeholders.items() if k not in profiles))
+    if not accounts_stored:
+        upsert_accounts(session, profiles.values(), (p for k, p in placeholders.items() if k not in profiles))
     # RETURNING names the really new rows; what they hold is what was just sent (the last row per key wins,
     # as in the upsert's own deduplication), so only their ids need to come back
     by_source = {row["source_tweet_id"]: row for row in rows}
@@ -104,6 +104,35 @@ def ingest_engagements(
     for hook in NEW_ENGAGEMENT_HOOKS:
         hook(session, campaign, new, now)
     return new
+
+
+def store_accounts(session: Session, *, posts: Sequence[Tweet], users: dict[str, User], ends_at: datetime,
+                   now: datetime) -> None:
+    """The accounts :func:`ingest_engagements` would upsert for ``posts``, in one go: for a transaction that
+    ingests several pages (a reply search spanning posts), so it locks all their accounts in id order at
+    once (see :func:`~socap.importance.accounts.upsert_accounts`); its ingests then pass
+    ``accounts_stored``."""
+    profiles: dict[int, dict] = {}
+    placeholders: dict[int, dict] = {}
+    for post in posts:
+        author_id = post.author_id
+        if not author_id or (post.created_at or post.created_at_from_id) > ends_at:
+            continue
+        account_id = int(author_id)
+        if account_id not in profiles and account_id not in placeholders:
+            _add_author(profiles, placeholders, author_id, users, now)
+    upsert_accounts(session, profiles.values(), (p for k, p in placeholders.items() if k not in profiles))
+
+
+def _add_author(profiles: dict[int, dict], placeholders: dict[int, dict], author_id: str, users: dict[str, User],
+                now: datetime) -> None:
+    """An author's account row (once per author and page): its profile, or a placeholder if X did not expand
+    the author (e.g. suspended since; the engagement is kept, the account named by id)."""
+    user = users.get(author_id)
+    if user is not None:
+        profiles[int(author_id)] = account_row(user, now)
+    else:
+        placeholders[int(author_id)] = placeholder_account(author_id, now)
 
 
 _BUMP = (update(Campaign.__table__).where(Campaign.__table__.c.id == bindparam("campaign_id"))

@@ -25,7 +25,7 @@ from socap.clock import Clock
 from socap.db import Database
 from socap.monitoring import gating, jobs
 from socap.monitoring.accounting import CallStats
-from socap.monitoring.ingest import ingest_engagements
+from socap.monitoring.ingest import ingest_engagements, store_accounts
 from socap.monitoring.models import MetricSnapshot, PollJob
 from socap.x import MAX_QUERY_CHARS, BadRequest, MalformedResponse, Page, RateLimited, Tweet, TweetMetrics, XClient
 
@@ -195,10 +195,12 @@ def _engagement_posts(kind: str, tweet_id: str, page: Page) -> list[Tweet]:
     return [t for t in page.data if t.quoted_id in (None, tweet_id) and t.retweeted_id is None]
 
 
-def _store_page(work: Work, session: Session, job: PollJob, posts: list[Tweet], page: Page, now: datetime) -> None:
+def _store_page(work: Work, session: Session, job: PollJob, posts: list[Tweet], page: Page, now: datetime,
+                accounts_stored: bool = False) -> None:
     campaign, row = _context(session, job)
     new = ingest_engagements(session, campaign=campaign, tweet=row, action=ACTION_FOR[job.kind], posts=posts,
-                             users=page.includes.users_by_id, run_id=work.run_id, now=now)
+                             users=page.includes.users_by_id, run_id=work.run_id, now=now,
+                             accounts_stored=accounts_stored)
     work.stats.new_engagements += len(new)
 
 
@@ -386,10 +388,15 @@ def poll_replies(work: Work, job_ids: list[int]) -> None:
         now = work.clock.now()
         with work.db.write() as session:
             jobs.extend_lease(session, ids, owner=work.owner, until=work.lease_until())
-            for job in jobs.owned_jobs(session, ids, owner=work.owner):
-                posts = by_post.get(post_of[job.id], [])
-                if posts:
-                    _store_page(work, session, job, posts, page, now)
+            owned = jobs.owned_jobs(session, ids, owner=work.owner)
+            pages = {job.id: by_post[post_of[job.id]] for job in owned if post_of[job.id] in by_post}
+            if len(pages) > 1:  # several posts' pages: their accounts locked at once, in id order
+                store_accounts(session, posts=[p for posts in pages.values() for p in posts],
+                               users=page.includes.users_by_id, ends_at=_context(session, owned[0])[0].ends_at,
+                               now=now)
+            for job in owned:
+                if job.id in pages:
+                    _store_page(work, session, job, pages[job.id], page, now, accounts_stored=len(pages) > 1)
                 if backfill:
                     job.backfill_cursor = json.dumps({"jobs": sorted(ids), "token": token}) if token else None
                     job.backfill_newest = seen[job.id] or None
