@@ -3,12 +3,10 @@ look-up of the stored scores per page."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from socap.alerts.models import Alert
 from socap.campaigns.models import Campaign, CampaignTweet
@@ -18,7 +16,7 @@ from socap.monitoring.models import Engagement
 from socap.runtime import set_current
 from socap.x import Tweet, User
 
-from ..monitoring.support import one_post_campaign
+from ..monitoring.support import one_post_campaign, selects
 
 START = datetime(2025, 3, 3, 12, tzinfo=UTC)
 NOW = START + timedelta(hours=2)
@@ -42,22 +40,6 @@ def hooked(database, make_runtime):
     set_current(None)
 
 
-@contextmanager
-def _importance_reads(database) -> Iterator[list[str]]:
-    """The SELECTs reading account_importance meanwhile (SQLAlchemy's own cursor event)."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "account_importance" in statement:
-            seen.append(statement)
-
-    event.listen(database.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(database.engine, "before_cursor_execute", record)
-
-
 def _replies(database, target, authors: list[int], first: int) -> None:
     campaign_id, tweet_id, _ = target
     posts = [Tweet.model_validate({"id": str(1_950_000_000_000_000_000 + first + i), "author_id": str(a),
@@ -72,14 +54,14 @@ def _replies(database, target, authors: list[int], first: int) -> None:
 
 def test_a_page_reads_stored_scores_once_and_alerts_from_fresh_and_stored_ones(database, hooked):
     campaign_id, _, workspace_id = hooked
-    with _importance_reads(database) as reads:
+    with selects(database, lambda sql: "account_importance" in sql) as reads:
         _replies(database, hooked, [501, 502], first=0)  # both new to the workspace, nobody follows them
     assert len(reads) == 1, reads  # was 2: scoring's "unscored" and detection's "scores_of"
     with database.write() as s:
         assert {r.account_id: r.score for r in s.scalars(select(AccountImportance))} == {501: 0, 502: 0}
         s.get(AccountImportance, (workspace_id, 501)).score = 11  # a later seed sync made 501 important
 
-    with _importance_reads(database) as reads:
+    with selects(database, lambda sql: "account_importance" in sql) as reads:
         _replies(database, hooked, [500, 501, 502, 503], first=10)
     # the stored scores once; then the firing accounts' profiles (their score among them)
     assert len(reads) == 2, reads

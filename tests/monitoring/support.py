@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from socap.auth.models import Workspace
 from socap.campaigns import service as campaign_service
@@ -39,6 +41,23 @@ def one_post_campaign(database, *, start: datetime, post_id: int, name: str = "c
         s.add(tweet)
         s.flush()
         return campaign.id, tweet.id
+
+
+@contextmanager
+def selects(database, keep: Callable[[str], bool] = lambda sql: True) -> Iterator[list[str]]:
+    """The SELECTs (those ``keep`` accepts) the database runs through SQLAlchemy meanwhile, observed with its
+    own cursor event (SQLite's driver-level ingest statements, socap.db.driver_execute, are not among them)."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and keep(statement):
+            seen.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
 
 
 def memory_queue(rt):

@@ -3,11 +3,9 @@ none), and the stored-engagement count read only for the posts at a reconcile po
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from socap.monitoring import gating
 from socap.monitoring.engine import drive
@@ -15,25 +13,9 @@ from socap.monitoring.models import Engagement, PollJob
 from socap.simulator import load_scenario
 from socap.x import TweetMetrics
 
-from .support import create_campaign, memory_queue
+from .support import create_campaign, memory_queue, selects
 
 DAY = timedelta(hours=24)
-
-
-@contextmanager
-def _selects(rt) -> Iterator[list[str]]:
-    """The SELECTs the engine runs meanwhile (observed with SQLAlchemy's own cursor event)."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append(statement)
-
-    event.listen(rt.db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(rt.db.engine, "before_cursor_execute", record)
 
 
 def test_a_batch_is_gated_in_two_queries_and_counts_only_posts_at_a_reconcile_point(start_simulator, make_runtime):
@@ -75,10 +57,10 @@ def test_a_batch_is_gated_in_two_queries_and_counts_only_posts_at_a_reconcile_po
     metrics = {post: counters(post) for post in posts}
     metrics[grown] = counters(grown, retweet_count=2)
     with rt.db.write() as s:
-        with _selects(rt) as selects:
+        with selects(rt.db) as seen:
             decisions = gating.schedule_engagement_jobs(s, metrics, now=now, reconcile_interval=DAY)
-        assert len(selects) == 2, selects  # the jobs, then the counts
-        assert "count(" in selects[1].lower()
+        assert len(seen) == 2, seen  # the jobs, then the counts
+        assert "count(" in seen[1].lower()
         held = {j.id: j for j in s.scalars(select(PollJob).where(PollJob.campaign_id == campaign_id))}
         after = {(j.campaign_tweet_id, j.kind): j for j in held.values()}
 
@@ -101,7 +83,7 @@ def test_a_batch_is_gated_in_two_queries_and_counts_only_posts_at_a_reconcile_po
     # with no post at a reconcile point, one query: no count at all
     for post in (complete, missing):
         metrics.pop(post)
-    with rt.db.write() as s, _selects(rt) as selects:
+    with rt.db.write() as s, selects(rt.db) as seen:
         decisions = gating.schedule_engagement_jobs(s, metrics, now=now, reconcile_interval=DAY)
-    assert len(selects) == 1, selects
+    assert len(seen) == 1, seen
     assert set(decisions) == set(metrics) and decisions[grown]["retweets"] == "grew"

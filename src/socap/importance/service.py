@@ -107,12 +107,12 @@ def suggestions(session: Session, *, workspace_id: int, min_seeds: int = 3, limi
 
 
 def score_engagers(session: Session, campaign: Campaign, engagements: Sequence, now: datetime) -> dict[int, int]:
-    """Ingest hook: every engager's score in the campaign's workspace, account id → score. Accounts seen for
-    the first time in the workspace get theirs computed and stored now, in the same transaction, so alert
-    detection reads it (one look-up of the stored scores, then the new ones)."""
-    scores = scoring.stored_scores(session, workspace_id=campaign.workspace_id,
-                                   account_ids={e.account_id for e in engagements})
-    fresh = sorted({e.account_id for e in engagements} - scores.keys())
+    """For the ingest hook (socap.wiring): every engager's score in the campaign's workspace, account id →
+    score. Accounts seen for the first time in the workspace get theirs computed and stored now, in the same
+    transaction, and alert detection is handed them (one look-up of the stored scores, then the new ones)."""
+    engagers = {e.account_id for e in engagements}
+    scores = scoring.stored_scores(session, workspace_id=campaign.workspace_id, account_ids=engagers)
+    fresh = sorted(engagers - scores.keys())
     if fresh:
         scores.update(scoring.store_scores(session, workspace_id=campaign.workspace_id, account_ids=fresh, now=now))
     return scores

@@ -123,11 +123,10 @@ def poll_metrics(work: Work, job_ids: list[int]) -> None:
     with work.db.write() as session:
         jobs.extend_lease(session, list(targets), owner=work.owner, until=work.lease_until())
         owned = jobs.owned_jobs(session, list(targets), owner=work.owner)
-        # the batch's posts and campaigns in two queries (the identity map then answers _context's gets)
-        rows = {row.id: row for row in session.scalars(
-            select(CampaignTweet).where(CampaignTweet.id.in_({job.campaign_tweet_id for job in owned})))}
-        campaign_ids = sorted({row.campaign_id for row in rows.values()})
-        session.scalars(select(Campaign).where(Campaign.id.in_(campaign_ids))).all()
+        # the batch's posts in one query (the identity map then answers _context's gets)
+        rows = session.scalars(select(CampaignTweet).where(
+            CampaignTweet.id.in_({job.campaign_tweet_id for job in owned}))).all()
+        campaign_ids = sorted({row.campaign_id for row in rows})
         measured: dict[int, TweetMetrics] = {}
         for job in owned:
             campaign, row = _context(session, job)
@@ -390,13 +389,14 @@ def poll_replies(work: Work, job_ids: list[int]) -> None:
             jobs.extend_lease(session, ids, owner=work.owner, until=work.lease_until())
             owned = jobs.owned_jobs(session, ids, owner=work.owner)
             pages = {job.id: by_post[post_of[job.id]] for job in owned if post_of[job.id] in by_post}
-            if len(pages) > 1:  # several posts' pages: their accounts locked at once, in id order
+            together = len(pages) > 1  # several posts' pages: their accounts locked at once, in id order
+            if together:
                 store_accounts(session, posts=[p for posts in pages.values() for p in posts],
                                users=page.includes.users_by_id, ends_at=_context(session, owned[0])[0].ends_at,
                                now=now)
             for job in owned:
                 if job.id in pages:
-                    _store_page(work, session, job, pages[job.id], page, now, accounts_stored=len(pages) > 1)
+                    _store_page(work, session, job, pages[job.id], page, now, accounts_stored=together)
                 if backfill:
                     job.backfill_cursor = json.dumps({"jobs": sorted(ids), "token": token}) if token else None
                     job.backfill_newest = seen[job.id] or None
