@@ -107,7 +107,7 @@ def poll_cycle_rows(r: dict) -> list[dict]:
         ratio = ingest["ratio_to_raw"]
         rows.append(row("ingest_throughput_vs_raw_driver", backend, ratio["value"], ratio["goal"], ratio["met"],
                         ingest_per_s=ingest["ingest_engagements_per_s"], raw_driver_per_s=ingest["raw_driver_per_s"],
-                        rows=ingest["rows"]))
+                        ratio_with_account_rows=ingest.get("ratio_to_raw_with_account_rows"), rows=ingest["rows"]))
     return rows
 
 

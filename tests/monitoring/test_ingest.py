@@ -42,12 +42,12 @@ def target(database):
     return one_post_campaign(database, start=START, post_id=POST_ID)
 
 
-def _ingest(database, target, posts, users, action="reply", run_id=None):
+def _ingest(database, target, posts, users, action="reply", run_id=None, authors=None):
     campaign_id, tweet_id = target
     with database.write() as s:
         campaign, tweet = s.get(Campaign, campaign_id), s.get(CampaignTweet, tweet_id)
         new = ingest_engagements(s, campaign=campaign, tweet=tweet, action=action, posts=posts, users=users,
-                                 run_id=run_id, now=NOW)
+                                 run_id=run_id, now=NOW, authors=authors)
         return new, campaign.data_version
 
 
@@ -96,6 +96,28 @@ def test_retweets_store_no_text_and_late_posts_are_left_out(database, target):
     with database.session() as s:
         assert s.scalar(select(func.count()).select_from(Engagement)) == 1
         assert s.get(Account, 101) is None  # the late post's author is not stored either
+
+
+def test_account_rows_built_ahead_are_the_ones_stored(database, target):
+    """The pollers build a page's account rows before their write transaction (author_rows); the ingest
+    stores exactly those, the same as it would build, still leaving out a late post's author."""
+    posts = [_post(1, 100), _post(2, 101), _post(3, 102, at=START + timedelta(days=2)), _post(4, 200)]
+    users = {str(a): _user(a, bio=f"Founder of thing {a}") for a in (100, 101, 102)}
+    ahead = ingest.author_rows(posts, users, NOW)
+    assert (sorted(ahead.profiles), sorted(ahead.placeholders)) == ([100, 101, 102], [200])
+    ahead.profiles[101] = dict(ahead.profiles[101], bio="built ahead")  # the ingest takes this row as given
+    users["101"] = _user(101, bio="Angel investor")  # and does not build its own from the profile
+    new, _ = _ingest(database, target, posts, users, authors=ahead)
+    assert sorted(e.account_id for e in new) == [100, 101, 200]
+    with database.session() as s:
+        stored = {a.id: a for a in s.scalars(select(Account))}
+    assert sorted(stored) == [100, 101, 200]  # not 102: its post is after the window
+    assert (stored[100].bio, stored[100].category, stored[101].bio, stored[200].username) == \
+        ("Founder of thing 100", "founder", "built ahead", "id200")
+    # an author the rows built ahead do not cover is built by the ingest itself
+    _ingest(database, target, [_post(5, 103)], {"103": _user(103, bio="Angel investor")}, authors=ahead)
+    with database.session() as s:
+        assert s.get(Account, 103).category == "investor"
 
 
 def test_profiles_are_refreshed_and_placeholders_never_overwrite_them(database, target):

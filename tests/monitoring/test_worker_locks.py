@@ -1,13 +1,14 @@
 """Workers writing at once on PostgreSQL (found by the scenario 3 end-to-end test on four worker threads):
 an endpoint's first rate-budget reservation by two workers, and the lock order of worker transactions
-(the campaign row first; shared account rows in id order)."""
+(the campaign row first; shared account rows in id order); and what the pollers keep out of their write
+transactions."""
 
 from __future__ import annotations
 
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,7 @@ import pytest
 from sqlalchemy import event, func, select, update
 
 from socap.campaigns.models import Campaign, CampaignTweet
+from socap.importance import accounts
 from socap.monitoring import jobs
 from socap.monitoring.engine import drive
 from socap.monitoring.ingest import ingest_engagements
@@ -162,18 +164,19 @@ def test_campaigns_sharing_engagers_take_the_account_rows_in_id_order(database):
 
 
 @contextmanager
-def _transactions(db) -> Iterator[list[list[str]]]:
+def _transactions(db, probe: Callable[[], object] = lambda: None) -> Iterator[list[list[tuple[str, object]]]]:
     """The statements the database's connections run meanwhile, one list per transaction (COMMIT or ROLLBACK
-    ends one): on PostgreSQL from SQLAlchemy's cursor and commit events, on SQLite from the driver's trace
-    callback (the SQLite ingest runs its statements on the driver, below SQLAlchemy's events)."""
-    transactions: list[list[str]] = [[]]
+    ends one), each with what ``probe`` said as it ran: on PostgreSQL from SQLAlchemy's cursor and commit
+    events, on SQLite from the driver's trace callback (the SQLite ingest runs its statements on the driver,
+    below SQLAlchemy's events)."""
+    transactions: list[list[tuple[str, object]]] = [[]]
 
     def statement(sql: str) -> None:
         if sql.strip().upper() in ("COMMIT", "ROLLBACK"):
             if transactions[-1]:
                 transactions.append([])
         else:
-            transactions[-1].append(sql)
+            transactions[-1].append((sql, probe()))
 
     def checkout(dbapi_connection, *args) -> None:
         dbapi_connection.set_trace_callback(statement)
@@ -191,6 +194,10 @@ def _transactions(db) -> Iterator[list[list[str]]]:
             event.remove(target, name, fn)
 
 
+_ACCOUNT_INSERT = re.compile(r"\s*INSERT INTO account\b", re.IGNORECASE)
+_ENGAGEMENT_INSERT = re.compile(r"\s*INSERT INTO engagement\b", re.IGNORECASE)
+
+
 def test_a_reply_search_spanning_posts_writes_all_its_accounts_before_any_engagement(start_simulator, make_runtime):
     """A reply search covers several posts of a campaign; its transaction ingests one page per post. Each
     page's own account upsert would lock that page's accounts only (in id order), so two such transactions
@@ -201,11 +208,34 @@ def test_a_reply_search_spanning_posts_writes_all_its_accounts_before_any_engage
     create_campaign(rt, scenario)
     with _transactions(rt.db) as transactions:
         drive(rt, memory_queue(rt), until=server.clock.now() + timedelta(minutes=30))  # the first run
-    account = re.compile(r"\s*INSERT INTO account\b", re.IGNORECASE)
-    engagement = re.compile(r"\s*INSERT INTO engagement\b", re.IGNORECASE)
-    spanning = [t for t in transactions if sum(1 for sql in t if engagement.match(sql)) > 1]
+    spanning = [[sql for sql, _ in t] for t in transactions
+                if sum(1 for sql, _ in t if _ENGAGEMENT_INSERT.match(sql)) > 1]
     assert spanning, "no transaction ingested several posts' replies"
     for statements in spanning:
-        accounts = [i for i, sql in enumerate(statements) if account.match(sql)]
-        first_engagement = next(i for i, sql in enumerate(statements) if engagement.match(sql))
-        assert accounts and max(accounts) < first_engagement, statements
+        written = [i for i, sql in enumerate(statements) if _ACCOUNT_INSERT.match(sql)]
+        first_engagement = next(i for i, sql in enumerate(statements) if _ENGAGEMENT_INSERT.match(sql))
+        assert written and max(written) < first_engagement, statements
+
+
+def test_pollers_build_account_rows_before_they_take_the_write_lock(start_simulator, make_runtime):
+    """An account row (its bio category and suspicion flags) needs nothing from the database and is about a
+    third of a page's ingest: the pollers build their pages' rows before the write transaction, so the lock
+    (SQLite's is one for the whole database) is not held while bios are read. Probe: how many times bios
+    were categorized so far (cached or not), at every statement of every transaction storing engagements."""
+    scenario = load_scenario("1")
+    server = start_simulator(scenario)
+    rt = make_runtime(server)
+    create_campaign(rt, scenario)
+    info = accounts._categorize.cache_info
+
+    def categorized() -> int:
+        return info().hits + info().misses
+
+    before = categorized()
+    with _transactions(rt.db, probe=categorized) as transactions:
+        drive(rt, memory_queue(rt), until=server.clock.now() + timedelta(minutes=30))  # the first run
+    storing = [t for t in transactions if any(_ENGAGEMENT_INSERT.match(sql) for sql, _ in t)]
+    assert len(storing) >= 3, "the first run stored no retweets, replies and quotes"
+    assert categorized() - before >= 27 + 12 + 3  # every engager's bio was read
+    for statements in storing:
+        assert statements[0][1] == statements[-1][1], [f"{n}: {sql[:60]}" for sql, n in statements]

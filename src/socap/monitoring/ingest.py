@@ -2,6 +2,10 @@
 
 Only the rows actually inserted count as new; they go on — in the same transaction — to the hooks that
 later issues hang here (importance scoring, alert detection). Running the same page twice inserts nothing.
+
+The authors' account rows (bio category, suspicion flags: about a third of a page's ingest) are pure work on
+what X sent: the pollers build them with :func:`author_rows` before they open the write transaction, so the
+write lock (SQLite's is one per database) is not held while bios are read.
 """
 
 from __future__ import annotations
@@ -39,6 +43,25 @@ class NewEngagement(NamedTuple):
     run_id: int | None
 
 
+class AuthorRows(NamedTuple):
+    """Account rows for the authors of some posts, by account id: profiles X expanded, and placeholders for
+    authors it did not (see :func:`author_rows`)."""
+
+    profiles: dict[int, dict]
+    placeholders: dict[int, dict]
+
+
+def author_rows(posts: Sequence[Tweet], users: dict[str, User], now: datetime) -> AuthorRows:
+    """The account rows :func:`ingest_engagements` upserts for ``posts``' authors, built ahead: outside any
+    transaction, so no lock waits on them. Every author is included; the ingest takes the ones whose posts it
+    keeps (a post after the campaign's window is left out there, with its author)."""
+    profiles: dict[int, dict] = {}
+    placeholders: dict[int, dict] = {}
+    for author_id in {post.author_id for post in posts if post.author_id}:
+        _add_author(profiles, placeholders, author_id, users, now)
+    return AuthorRows(profiles, placeholders)
+
+
 # hooks(session, campaign, new engagements, now) run inside the ingest transaction
 NewEngagementHook = Callable[[Session, Campaign, Sequence[NewEngagement], datetime], None]
 NEW_ENGAGEMENT_HOOKS: list[NewEngagementHook] = []
@@ -54,13 +77,15 @@ def ingest_engagements(
     users: dict[str, User],
     run_id: int | None,
     now: datetime,
+    authors: AuthorRows | None = None,
     accounts_stored: bool = False,
 ) -> list[NewEngagement]:
     """Store the engagements carried by ``posts`` (retweet, reply or quote posts); return the new ones.
 
     Posts after the campaign's window are left out: the window is what the report covers. The authors'
-    accounts are upserted first, unless ``accounts_stored`` says :func:`store_accounts` did it already in
-    this transaction.
+    accounts are upserted first, from ``authors`` (built by :func:`author_rows` before the transaction; an
+    author missing there is built here), unless ``accounts_stored`` says :func:`store_accounts` did it
+    already in this transaction.
     """
     profiles: dict[int, dict] = {}
     placeholders: dict[int, dict] = {}
@@ -76,7 +101,7 @@ def ingest_engagements(
             continue
         account_id = int(author_id)
         if account_id not in profiles and account_id not in placeholders and not accounts_stored:
-            _add_author(profiles, placeholders, author_id, users, now)
+            _take_author(profiles, placeholders, author_id, authors, users, now)
         rows.append({"campaign_id": campaign_id, "campaign_tweet_id": tweet_id, "account_id": account_id,
                      "action": action, "source_tweet_id": int(post.id),
                      "text": post.text if keep_text else "", "engaged_at": engaged_at,
@@ -107,7 +132,7 @@ def ingest_engagements(
 
 
 def store_accounts(session: Session, *, posts: Sequence[Tweet], users: dict[str, User], ends_at: datetime,
-                   now: datetime) -> None:
+                   now: datetime, authors: AuthorRows | None = None) -> None:
     """The accounts :func:`ingest_engagements` would upsert for ``posts``, in one go: for a transaction that
     ingests several pages (a reply search spanning posts), so it locks all their accounts in id order at
     once (see :func:`~socap.importance.accounts.upsert_accounts`); its ingests then pass
@@ -120,7 +145,7 @@ def store_accounts(session: Session, *, posts: Sequence[Tweet], users: dict[str,
             continue
         account_id = int(author_id)
         if account_id not in profiles and account_id not in placeholders:
-            _add_author(profiles, placeholders, author_id, users, now)
+            _take_author(profiles, placeholders, author_id, authors, users, now)
     upsert_accounts(session, profiles.values(), (p for k, p in placeholders.items() if k not in profiles))
 
 
@@ -133,6 +158,20 @@ def _add_author(profiles: dict[int, dict], placeholders: dict[int, dict], author
         profiles[int(author_id)] = account_row(user, now)
     else:
         placeholders[int(author_id)] = placeholder_account(author_id, now)
+
+
+def _take_author(profiles: dict[int, dict], placeholders: dict[int, dict], author_id: str,
+                 authors: AuthorRows | None, users: dict[str, User], now: datetime) -> None:
+    """An author's account row from the ones built ahead, else built now (see :func:`_add_author`)."""
+    if authors is not None:
+        account_id = int(author_id)
+        if (row := authors.profiles.get(account_id)) is not None:
+            profiles[account_id] = row
+            return
+        if (row := authors.placeholders.get(account_id)) is not None:
+            placeholders[account_id] = row
+            return
+    _add_author(profiles, placeholders, author_id, users, now)
 
 
 _BUMP = (update(Campaign.__table__).where(Campaign.__table__.c.id == bindparam("campaign_id"))

@@ -25,7 +25,7 @@ from socap.clock import Clock
 from socap.db import Database
 from socap.monitoring import gating, jobs
 from socap.monitoring.accounting import CallStats
-from socap.monitoring.ingest import ingest_engagements, store_accounts
+from socap.monitoring.ingest import AuthorRows, author_rows, ingest_engagements, store_accounts
 from socap.monitoring.models import MetricSnapshot, PollJob
 from socap.x import MAX_QUERY_CHARS, BadRequest, MalformedResponse, Page, RateLimited, Tweet, TweetMetrics, XClient
 
@@ -195,10 +195,10 @@ def _engagement_posts(kind: str, tweet_id: str, page: Page) -> list[Tweet]:
 
 
 def _store_page(work: Work, session: Session, job: PollJob, posts: list[Tweet], page: Page, now: datetime,
-                accounts_stored: bool = False) -> None:
+                authors: AuthorRows, accounts_stored: bool = False) -> None:
     campaign, row = _context(session, job)
     new = ingest_engagements(session, campaign=campaign, tweet=row, action=ACTION_FOR[job.kind], posts=posts,
-                             users=page.includes.users_by_id, run_id=work.run_id, now=now,
+                             users=page.includes.users_by_id, run_id=work.run_id, now=now, authors=authors,
                              accounts_stored=accounts_stored)
     work.stats.new_engagements += len(new)
 
@@ -247,10 +247,11 @@ def poll_list(work: Work, job_id: int) -> None:
         token = page.meta.next_token
         done = token is None or reached
         now = work.clock.now()
+        authors = author_rows(posts, page.includes.users_by_id, now)  # before the write lock, not under it
         with work.db.write() as session:
             jobs.extend_lease(session, [job_id], owner=work.owner, until=work.lease_until())
             job = session.get(PollJob, job_id)
-            _store_page(work, session, job, posts, page, now)
+            _store_page(work, session, job, posts, page, now, authors)
             if backfill:
                 # the cursor moves with the page it follows, in one transaction
                 job.backfill_cursor = None if done else token
@@ -385,6 +386,8 @@ def poll_replies(work: Work, job_ids: list[int]) -> None:
             seen[job_id] = max([seen[job_id]] + [int(p.id) for p in posts])
         token = page.meta.next_token
         now = work.clock.now()
+        # before the write lock, not under it
+        authors = author_rows([p for posts in by_post.values() for p in posts], page.includes.users_by_id, now)
         with work.db.write() as session:
             jobs.extend_lease(session, ids, owner=work.owner, until=work.lease_until())
             owned = jobs.owned_jobs(session, ids, owner=work.owner)
@@ -393,10 +396,10 @@ def poll_replies(work: Work, job_ids: list[int]) -> None:
             if together:
                 store_accounts(session, posts=[p for posts in pages.values() for p in posts],
                                users=page.includes.users_by_id, ends_at=_context(session, owned[0])[0].ends_at,
-                               now=now)
+                               now=now, authors=authors)
             for job in owned:
                 if job.id in pages:
-                    _store_page(work, session, job, pages[job.id], page, now, accounts_stored=together)
+                    _store_page(work, session, job, pages[job.id], page, now, authors, accounts_stored=together)
                 if backfill:
                     job.backfill_cursor = json.dumps({"jobs": sorted(ids), "token": token}) if token else None
                     job.backfill_newest = seen[job.id] or None
