@@ -52,13 +52,18 @@ class AuthorRows(NamedTuple):
 
 
 def author_rows(posts: Sequence[Tweet], users: dict[str, User], now: datetime) -> AuthorRows:
-    """The account rows :func:`ingest_engagements` upserts for ``posts``' authors, built ahead: outside any
-    transaction, so no lock waits on them. Every author is included; the ingest takes the ones whose posts it
-    keeps (a post after the campaign's window is left out there, with its author)."""
+    """The account rows of ``posts``' authors, for :func:`ingest_engagements` and :func:`store_accounts`: the
+    pollers build them before the write transaction, so no lock waits on them. Every author is included (the
+    ingest takes the ones whose posts it keeps); one X did not expand (e.g. suspended since) gets a
+    placeholder: the engagement is kept, the account named by id."""
     profiles: dict[int, dict] = {}
     placeholders: dict[int, dict] = {}
     for author_id in {post.author_id for post in posts if post.author_id}:
-        _add_author(profiles, placeholders, author_id, users, now)
+        user = users.get(author_id)
+        if user is not None:
+            profiles[int(author_id)] = account_row(user, now)
+        else:
+            placeholders[int(author_id)] = placeholder_account(author_id, now)
     return AuthorRows(profiles, placeholders)
 
 
@@ -83,12 +88,12 @@ def ingest_engagements(
     """Store the engagements carried by ``posts`` (retweet, reply or quote posts); return the new ones.
 
     Posts after the campaign's window are left out: the window is what the report covers. The authors'
-    accounts are upserted first, from ``authors`` (built by :func:`author_rows` before the transaction; an
-    author missing there is built here), unless ``accounts_stored`` says :func:`store_accounts` did it
-    already in this transaction.
+    accounts are upserted first, from ``authors`` (:func:`author_rows` of these posts or more; built here if
+    not given), unless ``accounts_stored`` says :func:`store_accounts` did it already in this transaction.
     """
-    profiles: dict[int, dict] = {}
-    placeholders: dict[int, dict] = {}
+    if authors is None and not accounts_stored:
+        authors = author_rows(posts, users, now)
+    kept: set[int] = set()  # the authors of the posts kept
     rows: list[dict] = []
     campaign_id, tweet_id, ends_at = campaign.id, tweet.id, campaign.ends_at  # ORM attributes: read once
     keep_text = action != "retweet"
@@ -100,8 +105,7 @@ def ingest_engagements(
         if engaged_at > ends_at:
             continue
         account_id = int(author_id)
-        if account_id not in profiles and account_id not in placeholders and not accounts_stored:
-            _take_author(profiles, placeholders, author_id, authors, users, now)
+        kept.add(account_id)
         rows.append({"campaign_id": campaign_id, "campaign_tweet_id": tweet_id, "account_id": account_id,
                      "action": action, "source_tweet_id": int(post.id),
                      "text": post.text if keep_text else "", "engaged_at": engaged_at,
@@ -109,7 +113,7 @@ def ingest_engagements(
     if not rows:
         return []
     if not accounts_stored:
-        upsert_accounts(session, profiles.values(), (p for k, p in placeholders.items() if k not in profiles))
+        _upsert_authors(session, authors, kept)
     # RETURNING names the really new rows; what they hold is what was just sent (the last row per key wins,
     # as in the upsert's own deduplication), so only their ids need to come back
     by_source = {row["source_tweet_id"]: row for row in rows}
@@ -131,47 +135,20 @@ def ingest_engagements(
     return new
 
 
-def store_accounts(session: Session, *, posts: Sequence[Tweet], users: dict[str, User], ends_at: datetime,
-                   now: datetime, authors: AuthorRows | None = None) -> None:
-    """The accounts :func:`ingest_engagements` would upsert for ``posts``, in one go: for a transaction that
-    ingests several pages (a reply search spanning posts), so it locks all their accounts in id order at
-    once (see :func:`~socap.importance.accounts.upsert_accounts`); its ingests then pass
-    ``accounts_stored``."""
-    profiles: dict[int, dict] = {}
-    placeholders: dict[int, dict] = {}
-    for post in posts:
-        author_id = post.author_id
-        if not author_id or (post.created_at or post.created_at_from_id) > ends_at:
-            continue
-        account_id = int(author_id)
-        if account_id not in profiles and account_id not in placeholders:
-            _take_author(profiles, placeholders, author_id, authors, users, now)
-    upsert_accounts(session, profiles.values(), (p for k, p in placeholders.items() if k not in profiles))
+def store_accounts(session: Session, *, posts: Sequence[Tweet], ends_at: datetime, authors: AuthorRows) -> None:
+    """The accounts :func:`ingest_engagements` would upsert for ``posts`` (``authors``: their
+    :func:`author_rows`), in one go: for a transaction that ingests several pages (a reply search spanning
+    posts), so it locks all their accounts in id order at once (see
+    :func:`~socap.importance.accounts.upsert_accounts`); its ingests then pass ``accounts_stored``."""
+    _upsert_authors(session, authors, {int(post.author_id) for post in posts if post.author_id
+                                       and (post.created_at or post.created_at_from_id) <= ends_at})
 
 
-def _add_author(profiles: dict[int, dict], placeholders: dict[int, dict], author_id: str, users: dict[str, User],
-                now: datetime) -> None:
-    """An author's account row (once per author and page): its profile, or a placeholder if X did not expand
-    the author (e.g. suspended since; the engagement is kept, the account named by id)."""
-    user = users.get(author_id)
-    if user is not None:
-        profiles[int(author_id)] = account_row(user, now)
-    else:
-        placeholders[int(author_id)] = placeholder_account(author_id, now)
-
-
-def _take_author(profiles: dict[int, dict], placeholders: dict[int, dict], author_id: str,
-                 authors: AuthorRows | None, users: dict[str, User], now: datetime) -> None:
-    """An author's account row from the ones built ahead, else built now (see :func:`_add_author`)."""
-    if authors is not None:
-        account_id = int(author_id)
-        if (row := authors.profiles.get(account_id)) is not None:
-            profiles[account_id] = row
-            return
-        if (row := authors.placeholders.get(account_id)) is not None:
-            placeholders[account_id] = row
-            return
-    _add_author(profiles, placeholders, author_id, users, now)
+def _upsert_authors(session: Session, authors: AuthorRows, ids: set[int]) -> None:
+    """Upsert these authors' rows (every id must be in ``authors``: a KeyError says a caller built too few)."""
+    profiles, placeholders = authors
+    upsert_accounts(session, [profiles[i] for i in ids if i in profiles],
+                    [placeholders[i] for i in ids if i not in profiles])
 
 
 _BUMP = (update(Campaign.__table__).where(Campaign.__table__.c.id == bindparam("campaign_id"))

@@ -395,8 +395,7 @@ def poll_replies(work: Work, job_ids: list[int]) -> None:
             together = len(pages) > 1  # several posts' pages: their accounts locked at once, in id order
             if together:
                 store_accounts(session, posts=[p for posts in pages.values() for p in posts],
-                               users=page.includes.users_by_id, ends_at=_context(session, owned[0])[0].ends_at,
-                               now=now, authors=authors)
+                               ends_at=_context(session, owned[0])[0].ends_at, authors=authors)
             for job in owned:
                 if job.id in pages:
                     _store_page(work, session, job, pages[job.id], page, now, authors, accounts_stored=together)
